@@ -1,0 +1,152 @@
+// Package evidence holds the domain types of Evidence Tracker: the items
+// ingested from publishers, the sources they come from, and the sentinel
+// errors shared by every layer. It imports only the standard library, so
+// every other package may depend on it and it depends on none of them.
+package evidence
+
+import (
+	"errors"
+	"time"
+)
+
+// Sentinel errors. Wrap them with context (fmt.Errorf("…: %w", ErrNotFound))
+// and test with errors.Is.
+var (
+	// ErrNotFound means the thing asked for does not exist.
+	ErrNotFound = errors.New("not found")
+	// ErrConflict means the change clashes with what is already stored.
+	ErrConflict = errors.New("conflict")
+	// ErrInvalid means the input is malformed or breaks a rule.
+	ErrInvalid = errors.New("invalid")
+)
+
+// The source IDs of the four publishers. Config may add others.
+const (
+	SourceMentalElf      = "mental-elf"
+	SourceCentreForMH    = "centre-for-mental-health"
+	SourceKingsFund      = "kings-fund"
+	SourceNationalVoices = "national-voices"
+)
+
+// Item types. A source's type rules map URL patterns to one of these.
+const (
+	TypeBlog         = "blog"
+	TypeReport       = "report"
+	TypeBriefing     = "briefing"
+	TypeLongRead     = "long-read"
+	TypeNews         = "news"
+	TypePressRelease = "press-release"
+	TypeArticle      = "article"
+	TypeData         = "data"
+	TypePodcast      = "podcast"
+	TypePublication  = "publication"
+)
+
+// Item is one piece of evidence: a blog post, report, briefing, news item…
+// It is stored once (keyed by canonical URL) whichever publishers announced it.
+// The JSON names are a contract (see ARCHITECTURE.md): search hits, the API,
+// exports and JSONL import all use them.
+type Item struct {
+	// ID is stable for the life of the item: derived from the canonical URL
+	// when the item is first stored (see NewID) and never changed after.
+	ID     string `json:"id"`
+	Source string `json:"source"`
+	Type   string `json:"type"`
+	Title  string `json:"title"`
+	// URL is the canonical URL (see ingest/urlnorm).
+	URL string `json:"url"`
+	// Published is when the publisher says the item appeared (UTC); nil when
+	// no trustworthy date was found.
+	Published *time.Time `json:"published"`
+	// Updated is the publisher's modification date, if given.
+	Updated   *time.Time `json:"updated,omitempty"`
+	FirstSeen time.Time  `json:"first_seen"`
+	Authors   []string   `json:"authors"`
+	// Summary is plain text (HTML stripped, entities decoded, spaces collapsed).
+	Summary string `json:"summary"`
+	// Topics are the taxonomy topics the item is tagged with.
+	Topics []string `json:"topics"`
+	// Categories are the publisher's own categories/tags, as given.
+	Categories  []string `json:"categories,omitempty"`
+	PDFURLs     []string `json:"pdf_urls"`
+	AnnouncedBy []string `json:"announced_by"`
+	Discusses   []string `json:"discusses"`
+	DiscussedBy []string `json:"discussed_by"`
+	Cites       []Cite   `json:"cites"`
+
+	// Body is the full text as plain text. Only `show --json` prints it.
+	Body string `json:"body,omitempty"`
+	// Links are the absolute outbound links found in the body (used to build
+	// "discusses" and "cites" relations). Not part of the JSON contract.
+	Links []string `json:"-"`
+	// Provenance maps a metadata field name ("title", "published", …) to the
+	// layer that supplied it ("feed", "json-ld", "og", …).
+	Provenance map[string]string `json:"provenance,omitempty"`
+	// ContentHash summarises every stored field the publisher controls; an
+	// unchanged hash means the item need not be rewritten or re-indexed.
+	ContentHash string `json:"-"`
+}
+
+// Cite is an external evidence link (a DOI, PubMed, NICE…) found in an item.
+type Cite struct {
+	URL string `json:"url"`
+	DOI string `json:"doi,omitempty"`
+}
+
+// SourceStatus is what `evidence sources` reports for one source.
+type SourceStatus struct {
+	ID                  string     `json:"id"`
+	Name                string     `json:"name"`
+	Strategy            string     `json:"strategy"`
+	Status              string     `json:"status"` // ok, failing, blocked, paused, never
+	LastRun             *time.Time `json:"last_run"`
+	LastSuccess         *time.Time `json:"last_success"`
+	LastError           string     `json:"last_error"`
+	LastErrorAt         *time.Time `json:"last_error_at"`
+	ConsecutiveFailures int        `json:"consecutive_failures"`
+	Items               int        `json:"items"`
+	NextPoll            *time.Time `json:"next_poll"`
+}
+
+// Source status values.
+const (
+	StatusNever   = "never"
+	StatusOK      = "ok"
+	StatusFailing = "failing"
+	StatusBlocked = "blocked"
+	StatusPaused  = "paused"
+)
+
+// FetchState is the conditional-GET state remembered for one URL.
+type FetchState struct {
+	URL          string
+	ETag         string
+	LastModified string
+	// ContentHash of the last body seen, to skip work when a server ignores
+	// validators but sends the same bytes.
+	ContentHash string
+	FetchedAt   time.Time
+}
+
+// UpsertResult says what saving an item did.
+type UpsertResult int
+
+const (
+	// Unchanged: the stored item already had this content; nothing written.
+	Unchanged UpsertResult = iota
+	// Created: a new item was stored.
+	Created
+	// Updated: an existing item's content changed and was rewritten.
+	Updated
+)
+
+func (r UpsertResult) String() string {
+	switch r {
+	case Created:
+		return "created"
+	case Updated:
+		return "updated"
+	default:
+		return "unchanged"
+	}
+}
