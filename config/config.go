@@ -1,0 +1,151 @@
+// Package config loads Evidence Tracker's configuration: the embedded
+// defaults (config/default.yaml, which describe the four publishers), one
+// YAML file merged over them, then EVIDENCE_* environment variables and
+// command-line flags, each overriding single keys. Validate names the key of
+// every mistake. Only this package and cmd touch viper.
+package config
+
+import (
+	_ "embed"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+)
+
+//go:embed default.yaml
+var defaultYAML []byte
+
+// DefaultYAML returns the embedded default configuration.
+func DefaultYAML() []byte { return append([]byte(nil), defaultYAML...) }
+
+// EnvPrefix is the prefix of every environment variable that overrides a key.
+const EnvPrefix = "EVIDENCE"
+
+// Config is the whole configuration. Field tags name the YAML keys.
+type Config struct {
+	DataDir string  `key:"data_dir"`
+	Log     Log     `key:"log"`
+	Fetch   Fetch   `key:"fetch"`
+	Ingest  Ingest  `key:"ingest"`
+	Index   Index   `key:"index"`
+	SMTP    SMTP    `key:"smtp"`
+	Web     Web     `key:"web"`
+	Sources Sources `key:"sources"`
+}
+
+// Log configures the slog handler.
+type Log struct {
+	Level  string `key:"level"`
+	Format string `key:"format"`
+}
+
+// Fetch configures the polite HTTP client.
+type Fetch struct {
+	UserAgent      string        `key:"user_agent"`
+	Timeout        time.Duration `key:"timeout"`
+	ConnectTimeout time.Duration `key:"connect_timeout"`
+	MaxBodyBytes   int64         `key:"max_body_bytes"`
+	MaxRedirects   int           `key:"max_redirects"`
+	RatePerHost    float64       `key:"rate_per_host"`
+	Retries        int           `key:"retries"`
+	BackoffBase    time.Duration `key:"backoff_base"`
+	MaxRetryWait   time.Duration `key:"max_retry_wait"`
+	IgnoreRobots   bool          `key:"ignore_robots"`
+	// ConnectTo holds HOST=ADDR pairs (see ConnectToMap).
+	ConnectTo []string `key:"connect_to"`
+}
+
+// Ingest configures the pipeline.
+type Ingest struct {
+	Concurrency        int           `key:"concurrency"`
+	PauseAfterFailures int           `key:"pause_after_failures"`
+	PauseFor           time.Duration `key:"pause_for"`
+}
+
+// Index configures the bleve index.
+type Index struct {
+	BatchSize int `key:"batch_size"`
+}
+
+// SMTP configures outgoing mail.
+type SMTP struct {
+	Host     string `key:"host"`
+	Port     int    `key:"port"`
+	TLS      string `key:"tls"`
+	Username string `key:"username"`
+	Password string `key:"password" secret:"true"`
+	From     string `key:"from"`
+}
+
+// Web configures the web server and the links in mail.
+type Web struct {
+	Addr    string `key:"addr"`
+	BaseURL string `key:"base_url"`
+}
+
+// Sources maps a source ID to its configuration.
+type Sources map[string]Source
+
+// IDs returns the source IDs in sorted order.
+func (s Sources) IDs() []string {
+	ids := make([]string, 0, len(s))
+	for id := range s {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	return ids
+}
+
+// Source describes one publisher and how to ingest it. Layers are tried in
+// order: feeds, then sitemaps, then listing pages.
+type Source struct {
+	Name          string        `key:"name"`
+	Home          string        `key:"home"`
+	Enabled       bool          `key:"enabled"`
+	PollInterval  time.Duration `key:"poll_interval"`
+	PreferredHost string        `key:"preferred_host"`
+	TrailingSlash string        `key:"trailing_slash"`
+	Feeds         []string      `key:"feeds"`
+	Sitemaps      []string      `key:"sitemaps"`
+	Listings      []string      `key:"listings"`
+	Include       []string      `key:"include"`
+	Exclude       []string      `key:"exclude"`
+	Pagination    []string      `key:"pagination"`
+	DefaultType   string        `key:"default_type"`
+	Types         []TypeRule    `key:"types"`
+}
+
+// Strategy names the first configured layer, the one that feeds new items.
+func (s Source) Strategy() string {
+	switch {
+	case len(s.Feeds) > 0:
+		return "feed"
+	case len(s.Sitemaps) > 0:
+		return "sitemap"
+	case len(s.Listings) > 0:
+		return "listing"
+	default:
+		return "none"
+	}
+}
+
+// TypeRule maps item URLs matching Pattern (a Go regexp) to Type.
+type TypeRule struct {
+	Pattern string `key:"pattern"`
+	Type    string `key:"type"`
+}
+
+// ConnectToMap parses Fetch.ConnectTo into host → address.
+func (f Fetch) ConnectToMap() (map[string]string, error) {
+	m := make(map[string]string, len(f.ConnectTo))
+	for _, pair := range f.ConnectTo {
+		host, addr, ok := strings.Cut(strings.TrimSpace(pair), "=")
+		host, addr = strings.ToLower(strings.TrimSpace(host)), strings.TrimSpace(addr)
+		if !ok || host == "" || addr == "" {
+			return nil, fmt.Errorf("%q is not HOST=ADDR", pair)
+		}
+		m[host] = addr
+	}
+	return m, nil
+}

@@ -1,0 +1,164 @@
+package config
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/evidencetracker/evidence"
+)
+
+func writeFile(t *testing.T, body string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "evidence.yaml")
+	if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestDefaults(t *testing.T) {
+	l, err := Load(LoadOptions{Environ: []string{}})
+	if err != nil {
+		t.Fatalf("built-in defaults do not load: %v", err)
+	}
+	c := l.Config
+	want := []string{"centre-for-mental-health", "kings-fund", "mental-elf", "national-voices"}
+	if got := c.Sources.IDs(); strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Errorf("sources = %v, want %v", got, want)
+	}
+	me := c.Sources["mental-elf"]
+	if me.Strategy() != "feed" || me.Feeds[0] != "https://www.nationalelfservice.net/mental-health/feed/" {
+		t.Errorf("mental-elf = %+v", me)
+	}
+	if c.Sources["kings-fund"].Strategy() != "sitemap" {
+		t.Errorf("kings-fund has no feed, so its strategy should be sitemap")
+	}
+	if c.Fetch.Timeout != 30*time.Second || c.Fetch.MaxBodyBytes != 15<<20 || c.Fetch.RatePerHost != 1 {
+		t.Errorf("fetch defaults = %+v", c.Fetch)
+	}
+	if c.DataDir != "./data" {
+		t.Errorf("data_dir = %q", c.DataDir)
+	}
+}
+
+func TestOverrides(t *testing.T) {
+	file := writeFile(t, `
+fetch:
+  timeout: 5s
+sources:
+  mental-elf:
+    poll_interval: 2h
+`)
+	t.Setenv("EVIDENCE_FETCH_USER_AGENT", "Test/1 (+https://example.org/contact)")
+	t.Setenv("EVIDENCE_SOURCES_MENTAL_ELF_ENABLED", "false")
+	t.Setenv("EVIDENCE_FETCH_CONNECT_TO", "www.nationalelfservice.net=127.0.0.1:9000, www.kingsfund.org.uk=127.0.0.1:9000")
+	t.Setenv("EVIDENCE_SMTP_PASSWORD", "hunter2")
+
+	fs := pflag.NewFlagSet("t", pflag.ContinueOnError)
+	fs.String("data", "./data", "")
+	fs.String("log-level", "info", "")
+	if err := fs.Parse([]string{"--data", "/tmp/elsewhere"}); err != nil {
+		t.Fatal(err)
+	}
+	l, err := Load(LoadOptions{File: file, Flags: map[string]*pflag.Flag{
+		"data_dir":  fs.Lookup("data"),
+		"log.level": fs.Lookup("log-level"),
+	}, Environ: []string{"EVIDENCE_FETCH_TIMOUT=3s", "EVIDENCE_FETCH_TIMEOUT=1s"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := l.Config
+	tests := []struct {
+		name      string
+		got, want any
+	}{
+		{"file overrides default", c.Fetch.Timeout, 5 * time.Second},
+		{"file merges into a source", c.Sources["mental-elf"].PollInterval, 2 * time.Hour},
+		{"file keeps the rest of that source", c.Sources["mental-elf"].Name, "The Mental Elf"},
+		{"env overrides a string", c.Fetch.UserAgent, "Test/1 (+https://example.org/contact)"},
+		{"env overrides a nested source bool", c.Sources["mental-elf"].Enabled, false},
+		{"env gives a list", len(c.Fetch.ConnectTo), 2},
+		{"set flag overrides", c.DataDir, "/tmp/elsewhere"},
+		{"unset flag leaves default", c.Log.Level, "info"},
+		{"secret is redacted", c.Redacted()["smtp"].(map[string]any)["password"], "<redacted>"},
+		{"file is reported", l.File, file},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if tt.got != tt.want {
+				t.Errorf("got %v, want %v", tt.got, tt.want)
+			}
+		})
+	}
+	if len(l.Warnings) != 1 || !strings.Contains(l.Warnings[0], "EVIDENCE_FETCH_TIMOUT") {
+		t.Errorf("warnings = %v, want one naming EVIDENCE_FETCH_TIMOUT", l.Warnings)
+	}
+	m, err := c.Fetch.ConnectToMap()
+	if err != nil || m["www.kingsfund.org.uk"] != "127.0.0.1:9000" {
+		t.Errorf("ConnectToMap = %v, %v", m, err)
+	}
+}
+
+func TestErrorsNameTheKey(t *testing.T) {
+	tests := []struct {
+		name    string
+		yaml    string
+		wantKey string
+		wantMsg string
+	}{
+		{"unknown top-level key", "fetcj: {timeout: 3s}\n", "fetcj", `did you mean "fetch"`},
+		{"unknown nested key", "fetch:\n  timout: 3s\n", "fetch.timout", `did you mean "timeout"`},
+		{"unknown source key", "sources:\n  mental-elf:\n    feedz: []\n", "sources.mental-elf.feedz", "unknown key"},
+		{"bad duration", "fetch:\n  timeout: soon\n", "fetch.timeout", "want a duration"},
+		{"duration without unit", "fetch:\n  timeout: 30\n", "fetch.timeout", "with a unit"},
+		{"bad number", "fetch:\n  retries: many\n", "fetch.retries", "whole number"},
+		{"bad URL", "sources:\n  mental-elf:\n    feeds: ['not a url']\n", "sources.mental-elf.feeds[0]", "absolute http(s) URL"},
+		{"bad regex", "sources:\n  kings-fund:\n    include: ['(unclosed']\n", "sources.kings-fund.include[0]", "bad regular expression"},
+		{"bad type", "sources:\n  kings-fund:\n    types: [{pattern: '/x/', type: essay}]\n", "sources.kings-fund.types[0].type", "not a known item type"},
+		{"bad enum", "smtp:\n  tls: maybe\n", "smtp.tls", "not one of"},
+		{"bad connect_to", "fetch:\n  connect_to: ['nohost']\n", "fetch.connect_to[0]", "HOST=ADDR"},
+		{"bad source id", "sources:\n  Bad_ID:\n    name: x\n    home: https://x.org/\n    poll_interval: 1h\n    feeds: [https://x.org/feed/]\n", "sources.bad_id", "lower-case"},
+		{"user agent without contact", "fetch:\n  user_agent: bot\n", "fetch.user_agent", "contact"},
+		{"negative rate", "fetch:\n  rate_per_host: -1\n", "fetch.rate_per_host", "more than 0"},
+		{"wrong shape", "fetch: 3\n", "fetch", "mapping"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Load(LoadOptions{File: writeFile(t, tt.yaml), Environ: []string{}})
+			if err == nil {
+				t.Fatal("want an error")
+			}
+			if !errors.Is(err, evidence.ErrInvalid) {
+				t.Errorf("error %v does not match ErrInvalid", err)
+			}
+			var es Errors
+			if !errors.As(err, &es) {
+				t.Fatalf("error %T is not config.Errors: %v", err, err)
+			}
+			found := false
+			for _, e := range es {
+				if e.Key == tt.wantKey && strings.Contains(e.Msg, tt.wantMsg) {
+					found = true
+				}
+			}
+			if !found {
+				t.Errorf("errors %v: none has key %q with %q", es, tt.wantKey, tt.wantMsg)
+			}
+		})
+	}
+}
+
+func TestMissingAndMalformedFile(t *testing.T) {
+	if _, err := Load(LoadOptions{File: filepath.Join(t.TempDir(), "nope.yaml")}); err == nil || !strings.Contains(err.Error(), "nope.yaml") {
+		t.Errorf("missing file: err = %v", err)
+	}
+	if _, err := Load(LoadOptions{File: writeFile(t, "fetch: [unclosed\n")}); err == nil || !strings.Contains(err.Error(), "parse") {
+		t.Errorf("malformed YAML: err = %v", err)
+	}
+}
