@@ -1,0 +1,162 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/evidencetracker/evidence"
+)
+
+// replacePDFs records the PDF URLs of item id, so links to them resolve.
+func replacePDFs(ctx context.Context, tx *sql.Tx, id string, pdfs []string) error {
+	if _, err := tx.ExecContext(ctx, `DELETE FROM item_pdfs WHERE item_id = ?`, id); err != nil {
+		return fmt.Errorf("pdf urls: %w", err)
+	}
+	for _, u := range mergeStrings(nil, pdfs) {
+		if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO item_pdfs (pdf_url, item_id) VALUES (?, ?)`, u, id); err != nil {
+			return fmt.Errorf("pdf urls: %w", err)
+		}
+	}
+	return nil
+}
+
+// replaceLinks replaces the outbound link rows of item id, resolving each
+// URL to a stored item (by canonical URL, alias, then PDF URL; never id
+// itself) where one exists.
+func replaceLinks(ctx context.Context, tx *sql.Tx, id string, links []string) error {
+	if _, err := tx.ExecContext(ctx, `DELETE FROM item_links WHERE from_id = ?`, id); err != nil {
+		return fmt.Errorf("links: %w", err)
+	}
+	links = mergeStrings(nil, links)
+	if len(links) == 0 {
+		return nil
+	}
+	resolve, err := tx.PrepareContext(ctx, `
+		SELECT id FROM (
+			SELECT id, 0 AS p FROM items WHERE url = ?1
+			UNION ALL
+			SELECT i.id, 1 FROM aliases a JOIN items i ON i.url = a.url WHERE a.alias = ?1
+			UNION ALL
+			SELECT item_id, 2 FROM item_pdfs WHERE pdf_url = ?1
+		) WHERE id != ?2 ORDER BY p, id LIMIT 1`)
+	if err != nil {
+		return fmt.Errorf("links: %w", err)
+	}
+	defer resolve.Close()
+	insert, err := tx.PrepareContext(ctx, `INSERT INTO item_links (from_id, to_url, to_id, position) VALUES (?, ?, ?, ?)`)
+	if err != nil {
+		return fmt.Errorf("links: %w", err)
+	}
+	defer insert.Close()
+	for pos, u := range links {
+		var to sql.NullString
+		if err := resolve.QueryRowContext(ctx, u, id).Scan(&to); err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("links: resolve %q: %w", u, err)
+		}
+		if _, err := insert.ExecContext(ctx, id, u, to, pos); err != nil {
+			return fmt.Errorf("links: %w", err)
+		}
+	}
+	return nil
+}
+
+// resolveInbound points the link rows of other items at item id when their
+// URL is id's canonical URL, one of its aliases or one of its PDF URLs, and
+// unpoints rows that no longer match (a PDF URL the item dropped).
+func resolveInbound(ctx context.Context, tx *sql.Tx, id, url string) error {
+	const targets = `SELECT ?2 UNION SELECT alias FROM aliases WHERE url = ?2
+		UNION SELECT pdf_url FROM item_pdfs WHERE item_id = ?1`
+	if _, err := tx.ExecContext(ctx, `UPDATE item_links SET to_id = NULL
+		WHERE to_id = ?1 AND to_url NOT IN (`+targets+`)`, id, url); err != nil {
+		return fmt.Errorf("inbound links: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE item_links SET to_id = ?1
+		WHERE to_id IS NULL AND from_id != ?1 AND to_url IN (`+targets+`)`, id, url); err != nil {
+		return fmt.Errorf("inbound links: %w", err)
+	}
+	return nil
+}
+
+// AddAlias records that alias is another URL of the item at canonicalURL.
+// It is idempotent; an alias equal to its canonical URL is ignored. A
+// canonical URL that is itself an alias is followed, and aliases of alias
+// are moved to the new target, so chains never form. Links from other items
+// to alias are resolved to the item at canonicalURL if it is stored.
+func (s *Store) AddAlias(ctx context.Context, alias, canonicalURL string) error {
+	if strings.TrimSpace(alias) == "" || strings.TrimSpace(canonicalURL) == "" {
+		return fmt.Errorf("store: add alias %q → %q: empty url: %w", alias, canonicalURL, evidence.ErrInvalid)
+	}
+	if alias == canonicalURL {
+		return nil
+	}
+	// Skip the write lock when the alias is already recorded.
+	var have string
+	err := s.rdb.QueryRowContext(ctx, `SELECT url FROM aliases WHERE alias = ?`, alias).Scan(&have)
+	if err == nil && have == canonicalURL {
+		return nil
+	} else if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("store: add alias %q → %q: %w", alias, canonicalURL, err)
+	}
+	err = s.withTx(ctx, func(tx *sql.Tx) error {
+		target := canonicalURL
+		var next string
+		err := tx.QueryRowContext(ctx, `SELECT url FROM aliases WHERE alias = ?`, target).Scan(&next)
+		switch {
+		case err == nil:
+			target = next
+		case !errors.Is(err, sql.ErrNoRows):
+			return err
+		}
+		if target == alias {
+			return nil // would be a cycle: alias is already canonical for canonicalURL
+		}
+		if _, err := tx.ExecContext(ctx, `
+			INSERT INTO aliases (alias, url, created_at) VALUES (?, ?, ?)
+			ON CONFLICT (alias) DO UPDATE SET url = excluded.url WHERE aliases.url != excluded.url`,
+			alias, target, fmtTime(s.now())); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE aliases SET url = ? WHERE url = ?`, target, alias); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM aliases WHERE alias = url`); err != nil {
+			return err
+		}
+		var id string
+		err = tx.QueryRowContext(ctx, `SELECT id FROM items WHERE url = ?`, target).Scan(&id)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE item_links SET to_id = ?
+			WHERE to_id IS NULL AND from_id != ? AND to_url = ?`, id, id, alias)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("store: add alias %q → %q: %w", alias, canonicalURL, err)
+	}
+	return nil
+}
+
+// ResolveURL maps url to the canonical URL it is stored under. ok is true
+// when url is a stored item's canonical URL (canonical == url) or a
+// recorded alias (canonical is its target, stored as an item or not yet).
+func (s *Store) ResolveURL(ctx context.Context, url string) (canonical string, ok bool, err error) {
+	err = s.rdb.QueryRowContext(ctx, `
+		SELECT url FROM items WHERE url = ?1
+		UNION ALL
+		SELECT url FROM aliases WHERE alias = ?1
+		LIMIT 1`, url).Scan(&canonical)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", false, nil
+	}
+	if err != nil {
+		return "", false, fmt.Errorf("store: resolve url %q: %w", url, err)
+	}
+	return canonical, true, nil
+}
