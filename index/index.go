@@ -1,0 +1,396 @@
+// Package index is Evidence Tracker's full-text index: a derived copy of the
+// store, kept in a bleve index on disk, that can always be thrown away and
+// rebuilt. It is the only package that imports bleve; no bleve type appears
+// in its exported API.
+package index
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/blevesearch/bleve/v2"
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/evidencetracker/evidence"
+)
+
+// ErrCorrupt means the directory at Options.Path holds something that cannot
+// be opened as an index of this version (damaged files, foreign data, or an
+// older/newer mapping). Remove it and rebuild from the store.
+var ErrCorrupt = errors.New("index: corrupt or incompatible")
+
+// ErrLocked means another process (or another Index in this process) has the
+// index open. It is not corruption: do not rebuild, wait or stop the other user.
+var ErrLocked = errors.New("index: in use by another process")
+
+// DefaultBatchSize is the number of items written per batch when
+// Options.BatchSize is zero.
+const DefaultBatchSize = 1000
+
+// lockTimeout bounds the wait for the index's file lock on Open.
+const lockTimeout = 2 * time.Second
+
+// metaFile is the file bleve writes at the top of every index directory.
+const metaFile = "index_meta.json"
+
+// Options configures an Index.
+type Options struct {
+	// Path is the index directory. It is created if missing.
+	Path string
+	// Logger receives debug and info messages; nil discards them.
+	Logger *slog.Logger
+	// BatchSize is how many items Index writes per batch (default 1000).
+	BatchSize int
+}
+
+// Index is an open full-text index. Its methods are safe for concurrent use.
+type Index struct {
+	bi        bleve.Index
+	path      string
+	log       *slog.Logger
+	batchSize int
+	// hashesPage is how many documents Hashes reads per search.
+	hashesPage int
+
+	closeMu sync.Mutex
+	closed  bool
+
+	// writeMu serialises batches so each gets the next generation.
+	writeMu sync.Mutex
+	gen     uint64
+}
+
+// Open opens the index at opts.Path, creating it if the directory does not
+// exist or is empty. If the directory exists but cannot be opened as an
+// index with the current mapping version the error wraps ErrCorrupt; if it
+// is held by another process the error wraps ErrLocked.
+func Open(ctx context.Context, opts Options) (*Index, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("index: open: %w", err)
+	}
+	if opts.Path == "" {
+		return nil, fmt.Errorf("index: open: empty path: %w", evidence.ErrInvalid)
+	}
+	if opts.BatchSize < 0 {
+		return nil, fmt.Errorf("index: open: batch size %d: %w", opts.BatchSize, evidence.ErrInvalid)
+	}
+	x := &Index{path: opts.Path, log: opts.Logger, batchSize: opts.BatchSize, hashesPage: 1000}
+	if x.log == nil {
+		x.log = slog.New(slog.DiscardHandler)
+	}
+	if x.batchSize == 0 {
+		x.batchSize = DefaultBatchSize
+	}
+
+	create, err := needsCreate(opts.Path)
+	if err != nil {
+		return nil, fmt.Errorf("index: open %s: %w", opts.Path, err)
+	}
+	if create {
+		if err := x.create(); err != nil {
+			return nil, err
+		}
+		return x, nil
+	}
+	if err := x.open(); err != nil {
+		return nil, err
+	}
+	return x, nil
+}
+
+// needsCreate reports whether path is absent or an empty directory.
+func needsCreate(path string) (bool, error) {
+	fi, err := os.Stat(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return true, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	if !fi.IsDir() {
+		return false, fmt.Errorf("not a directory: %w", ErrCorrupt)
+	}
+	entries, err := os.ReadDir(path)
+	if err != nil {
+		return false, err
+	}
+	return len(entries) == 0, nil
+}
+
+func (x *Index) create() error {
+	// bleve refuses to create into an existing, even empty, directory.
+	if err := os.Remove(x.path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("index: create %s: %w", x.path, err)
+	}
+	bi, err := bleve.New(x.path, newMapping())
+	if err != nil {
+		return fmt.Errorf("index: create %s: %w", x.path, err)
+	}
+	if err := bi.SetInternal(internalVersionKey, []byte(MappingVersion)); err != nil {
+		_ = bi.Close()
+		return fmt.Errorf("index: create %s: write mapping version: %w", x.path, err)
+	}
+	x.bi = bi
+	x.log.Info("index created", "path", x.path, "mapping_version", MappingVersion)
+	return nil
+}
+
+func (x *Index) open() (err error) {
+	// Damaged segment files can make the storage layer panic rather than
+	// return an error; treat that as corruption too.
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("index: open %s: panic %v: %w", x.path, r, ErrCorrupt)
+		}
+	}()
+	bi, err := bleve.OpenUsing(x.path, map[string]any{"bolt_timeout": lockTimeout.String()})
+	if err != nil {
+		if errors.Is(err, bolt.ErrTimeout) {
+			return fmt.Errorf("index: open %s: %w", x.path, ErrLocked)
+		}
+		if errors.Is(err, fs.ErrPermission) {
+			return fmt.Errorf("index: open %s: %w", x.path, err)
+		}
+		return fmt.Errorf("index: open %s: %w (%w)", x.path, ErrCorrupt, err)
+	}
+	v, err := bi.GetInternal(internalVersionKey)
+	if err != nil {
+		_ = bi.Close()
+		return fmt.Errorf("index: open %s: read mapping version: %w (%w)", x.path, ErrCorrupt, err)
+	}
+	if string(v) != MappingVersion {
+		_ = bi.Close()
+		return fmt.Errorf("index: open %s: mapping version %q, want %q: %w", x.path, v, MappingVersion, ErrCorrupt)
+	}
+	gen, err := x.checkGeneration(bi)
+	if err != nil {
+		_ = bi.Close()
+		return fmt.Errorf("index: open %s: %w", x.path, err)
+	}
+	x.bi = bi
+	x.gen = gen
+	x.log.Debug("index opened", "path", x.path)
+	return nil
+}
+
+// Generations detect silent rollback. When the segment files of the newest
+// snapshot are damaged, bleve's scorch engine falls back to an older intact
+// snapshot (and only logs it), so Open would succeed on an index that has
+// lost writes. Every batch therefore stores a generation number inside the
+// index and, once the batch is persisted, in a small file beside it; an index
+// whose own generation is behind the file's has been rolled back and is
+// reported as ErrCorrupt. A file that is behind or missing (a crash between
+// the two writes, a restored copy) is accepted.
+const generationFile = "evidence_generation"
+
+var internalGenerationKey = []byte("evidence.generation")
+
+// checkGeneration returns bi's generation, or an error wrapping ErrCorrupt if
+// it is behind the generation file.
+func (x *Index) checkGeneration(bi bleve.Index) (uint64, error) {
+	raw, err := bi.GetInternal(internalGenerationKey)
+	if err != nil {
+		return 0, fmt.Errorf("read generation: %w (%w)", ErrCorrupt, err)
+	}
+	var gen uint64
+	if len(raw) > 0 {
+		if gen, err = strconv.ParseUint(string(raw), 10, 64); err != nil {
+			return 0, fmt.Errorf("generation %q: %w", raw, ErrCorrupt)
+		}
+	}
+	raw, err = os.ReadFile(filepath.Join(x.path, generationFile))
+	if errors.Is(err, fs.ErrNotExist) {
+		return gen, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("read generation file: %w", err)
+	}
+	want, err := strconv.ParseUint(strings.TrimSpace(string(raw)), 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("generation file %q: %w", raw, ErrCorrupt)
+	}
+	if gen < want {
+		return 0, fmt.Errorf("index rolled back to generation %d, last written %d: %w", gen, want, ErrCorrupt)
+	}
+	return gen, nil
+}
+
+// commit writes b as the next generation.
+func (x *Index) commit(b *bleve.Batch) error {
+	x.writeMu.Lock()
+	defer x.writeMu.Unlock()
+	next := x.gen + 1
+	b.SetInternal(internalGenerationKey, []byte(strconv.FormatUint(next, 10)))
+	if err := x.bi.Batch(b); err != nil {
+		return err
+	}
+	x.gen = next
+	tmp := filepath.Join(x.path, generationFile+".tmp")
+	if err := os.WriteFile(tmp, []byte(strconv.FormatUint(next, 10)+"\n"), 0o600); err != nil {
+		return fmt.Errorf("record generation: %w", err)
+	}
+	if err := os.Rename(tmp, filepath.Join(x.path, generationFile)); err != nil {
+		return fmt.Errorf("record generation: %w", err)
+	}
+	return nil
+}
+
+// Remove deletes the index directory at path, so it can be rebuilt. A missing
+// path is not an error. To avoid deleting the wrong thing, a non-empty
+// directory is removed only if it looks like a bleve index.
+func Remove(path string) error {
+	if path == "" {
+		return fmt.Errorf("index: remove: empty path: %w", evidence.ErrInvalid)
+	}
+	entries, err := os.ReadDir(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("index: remove %s: %w", path, err)
+	}
+	if len(entries) > 0 {
+		if _, err := os.Stat(filepath.Join(path, metaFile)); err != nil {
+			return fmt.Errorf("index: remove %s: no %s, not an index: %w", path, metaFile, evidence.ErrInvalid)
+		}
+	}
+	if err := os.RemoveAll(path); err != nil {
+		return fmt.Errorf("index: remove %s: %w", path, err)
+	}
+	return nil
+}
+
+// Close releases the index. Closing twice is harmless; other methods fail
+// after Close.
+func (x *Index) Close() error {
+	x.closeMu.Lock()
+	defer x.closeMu.Unlock()
+	if x.closed {
+		return nil
+	}
+	x.closed = true
+	if err := x.bi.Close(); err != nil {
+		return fmt.Errorf("index: close %s: %w", x.path, err)
+	}
+	return nil
+}
+
+// Index adds or replaces the documents for items, keyed by Item.ID, writing
+// BatchSize items per batch. The context is checked between batches; items
+// in batches already written stay indexed.
+func (x *Index) Index(ctx context.Context, items []evidence.Item) error {
+	for start := 0; start < len(items); start += x.batchSize {
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("index: index items: %w", err)
+		}
+		end := min(start+x.batchSize, len(items))
+		b := x.bi.NewBatch()
+		for i := start; i < end; i++ {
+			it := &items[i]
+			if it.ID == "" {
+				return fmt.Errorf("index: index item %q: empty ID: %w", it.URL, evidence.ErrInvalid)
+			}
+			if err := b.Index(it.ID, itemDoc(it)); err != nil {
+				return fmt.Errorf("index: index item %s: %w", it.ID, err)
+			}
+		}
+		if err := x.commit(b); err != nil {
+			return fmt.Errorf("index: index items: %w", err)
+		}
+		x.log.Debug("indexed batch", "items", end-start)
+	}
+	return nil
+}
+
+// Delete removes the documents with the given IDs. Unknown IDs are ignored.
+func (x *Index) Delete(ctx context.Context, ids []string) error {
+	for start := 0; start < len(ids); start += x.batchSize {
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("index: delete: %w", err)
+		}
+		end := min(start+x.batchSize, len(ids))
+		b := x.bi.NewBatch()
+		for _, id := range ids[start:end] {
+			b.Delete(id)
+		}
+		if err := x.commit(b); err != nil {
+			return fmt.Errorf("index: delete: %w", err)
+		}
+		x.log.Debug("deleted batch", "ids", end-start)
+	}
+	return nil
+}
+
+// Count returns the number of documents in the index.
+func (x *Index) Count() (uint64, error) {
+	n, err := x.bi.DocCount()
+	if err != nil {
+		return 0, fmt.Errorf("index: count: %w", err)
+	}
+	return n, nil
+}
+
+// Hashes returns the stored content hash of every document, keyed by ID, so
+// a caller can find items that are missing from the index or stale in it.
+func (x *Index) Hashes(ctx context.Context) (map[string]string, error) {
+	out := make(map[string]string)
+	var after []string
+	for {
+		req := bleve.NewSearchRequestOptions(bleve.NewMatchAllQuery(), x.hashesPage, 0, false)
+		req.Fields = []string{fieldHash}
+		req.SortBy([]string{"_id"})
+		if after != nil {
+			req.SearchAfter = after
+		}
+		res, err := x.bi.SearchInContext(ctx, req)
+		if err != nil {
+			return nil, fmt.Errorf("index: hashes: %w", err)
+		}
+		for _, h := range res.Hits {
+			s, _ := h.Fields[fieldHash].(string)
+			out[h.ID] = s
+		}
+		if len(res.Hits) < x.hashesPage {
+			return out, nil
+		}
+		after = []string{res.Hits[len(res.Hits)-1].ID}
+	}
+}
+
+// SizeBytes returns the total size of the files in the index directory.
+func (x *Index) SizeBytes() (int64, error) {
+	var n int64
+	err := filepath.WalkDir(x.path, func(_ string, d fs.DirEntry, err error) error {
+		if err != nil {
+			// Segments may be merged away while we walk.
+			if errors.Is(err, fs.ErrNotExist) {
+				return nil
+			}
+			return err
+		}
+		if d.Type().IsRegular() {
+			fi, err := d.Info()
+			if err != nil {
+				if errors.Is(err, fs.ErrNotExist) {
+					return nil
+				}
+				return err
+			}
+			n += fi.Size()
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("index: size %s: %w", x.path, err)
+	}
+	return n, nil
+}
