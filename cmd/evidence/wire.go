@@ -1,0 +1,142 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+	"golang.org/x/term"
+
+	"github.com/evidencetracker/evidence/config"
+	"github.com/evidencetracker/evidence/index"
+	"github.com/evidencetracker/evidence/ingest"
+	"github.com/evidencetracker/evidence/ingest/fetch"
+	"github.com/evidencetracker/evidence/store"
+)
+
+// Paths inside the data directory.
+func storePath(cfg *config.Config) string { return filepath.Join(cfg.DataDir, "evidence.db") }
+func indexPath(cfg *config.Config) string { return filepath.Join(cfg.DataDir, "index.bleve") }
+
+func (a *app) openStore(ctx context.Context, cfg *config.Config) (*store.Store, error) {
+	st, err := store.Open(ctx, store.Options{Path: storePath(cfg), Logger: a.logger()})
+	if err != nil {
+		return nil, err
+	}
+	for _, id := range cfg.Sources.IDs() {
+		if err := st.EnsureSource(ctx, id, cfg.Sources[id].Name); err != nil {
+			st.Close()
+			return nil, err
+		}
+	}
+	return st, nil
+}
+
+// openIndex opens the bleve index. An index that cannot be opened is
+// derived data: it is rebuilt from the store, with a warning. With sync, the
+// items the store holds but the index has not seen yet (a crash between the
+// two) are indexed before it is returned.
+func (a *app) openIndex(ctx context.Context, cfg *config.Config, st *store.Store, sync bool) (*index.Index, error) {
+	opts := index.Options{Path: indexPath(cfg), Logger: a.logger(), BatchSize: cfg.Index.BatchSize}
+	ix, err := index.Open(ctx, opts)
+	if errors.Is(err, index.ErrCorrupt) {
+		a.logger().Warn("index cannot be opened; rebuilding it from the store", "path", opts.Path, "err", err)
+		if err := index.Remove(opts.Path); err != nil {
+			return nil, fmt.Errorf("remove broken index %s: %w", opts.Path, err)
+		}
+		if err := st.ResetIndexed(ctx); err != nil {
+			return nil, err
+		}
+		ix, err = index.Open(ctx, opts)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if sync {
+		if _, err := a.syncIndex(ctx, cfg, st, ix, false); err != nil {
+			ix.Close()
+			return nil, err
+		}
+	}
+	return ix, nil
+}
+
+// syncIndex indexes pending items, with a progress bar when asked and on a
+// terminal.
+func (a *app) syncIndex(ctx context.Context, cfg *config.Config, st *store.Store, ix *index.Index, showProgress bool) (int, error) {
+	var bar *progressbar.ProgressBar
+	if showProgress && a.stderrIsTerminal() {
+		total, err := st.CountItems(ctx)
+		if err == nil && total > 0 {
+			bar = a.newBar(int64(total), "indexing")
+			defer bar.Finish()
+		}
+	}
+	return ingest.SyncIndex(ctx, st, ix, cfg.Index.BatchSize, func(done int) {
+		if bar != nil {
+			bar.Set(done)
+		}
+	})
+}
+
+func (a *app) newFetcher(cfg *config.Config) (*fetch.Client, error) {
+	ct, err := cfg.Fetch.ConnectToMap()
+	if err != nil {
+		return nil, fmt.Errorf("config fetch.connect_to: %w", err)
+	}
+	return fetch.New(fetch.Options{
+		UserAgent:      cfg.Fetch.UserAgent,
+		Timeout:        cfg.Fetch.Timeout,
+		ConnectTimeout: cfg.Fetch.ConnectTimeout,
+		MaxBodyBytes:   cfg.Fetch.MaxBodyBytes,
+		MaxRedirects:   cfg.Fetch.MaxRedirects,
+		RatePerHost:    cfg.Fetch.RatePerHost,
+		Retries:        cfg.Fetch.Retries,
+		BackoffBase:    cfg.Fetch.BackoffBase,
+		MaxRetryWait:   cfg.Fetch.MaxRetryWait,
+		ConnectTo:      ct,
+		IgnoreRobots:   cfg.Fetch.IgnoreRobots,
+		Logger:         a.logger(),
+	})
+}
+
+// compileSources turns every configured source into a pipeline source.
+func compileSources(cfg *config.Config) ([]ingest.Source, error) {
+	var out []ingest.Source
+	for _, id := range cfg.Sources.IDs() {
+		s := cfg.Sources[id]
+		spec := ingest.SourceSpec{
+			ID: id, Name: s.Name, Home: s.Home,
+			Feeds: s.Feeds, Sitemaps: s.Sitemaps, Listings: s.Listings,
+			PreferredHost: s.PreferredHost, TrailingSlash: s.TrailingSlash,
+			Include: s.Include, Exclude: s.Exclude, Pagination: s.Pagination,
+			DefaultType: s.DefaultType,
+		}
+		for _, r := range s.Types {
+			spec.Types = append(spec.Types, ingest.TypeRuleSpec{Pattern: r.Pattern, Type: r.Type})
+		}
+		src, err := ingest.Compile(spec)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, src)
+	}
+	return out, nil
+}
+
+func (a *app) newBar(total int64, desc string) *progressbar.ProgressBar {
+	return progressbar.NewOptions64(total,
+		progressbar.OptionSetWriter(a.stderr),
+		progressbar.OptionSetDescription(desc),
+		progressbar.OptionShowCount(),
+		progressbar.OptionSetWidth(30),
+		progressbar.OptionThrottle(100*time.Millisecond),
+		progressbar.OptionClearOnFinish(),
+	)
+}
+
+func isTerminal(f *os.File) bool { return term.IsTerminal(int(f.Fd())) }
