@@ -88,14 +88,21 @@ func (a *app) newFetcher(cfg *config.Config) (*fetch.Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("config fetch.connect_to: %w", err)
 	}
+	// In config 0 means none; in fetch.Options 0 means "the default".
+	none := func(n int) int {
+		if n == 0 {
+			return -1
+		}
+		return n
+	}
 	return fetch.New(fetch.Options{
 		UserAgent:      cfg.Fetch.UserAgent,
 		Timeout:        cfg.Fetch.Timeout,
 		ConnectTimeout: cfg.Fetch.ConnectTimeout,
 		MaxBodyBytes:   cfg.Fetch.MaxBodyBytes,
-		MaxRedirects:   cfg.Fetch.MaxRedirects,
+		MaxRedirects:   none(cfg.Fetch.MaxRedirects),
 		RatePerHost:    cfg.Fetch.RatePerHost,
-		Retries:        cfg.Fetch.Retries,
+		Retries:        none(cfg.Fetch.Retries),
 		BackoffBase:    cfg.Fetch.BackoffBase,
 		MaxRetryWait:   cfg.Fetch.MaxRetryWait,
 		ConnectTo:      ct,
