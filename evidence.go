@@ -73,6 +73,8 @@ type Item struct {
 	Discusses   []string `json:"discusses"`
 	DiscussedBy []string `json:"discussed_by"`
 	Cites       []Cite   `json:"cites"`
+	// DOI is the item's own DOI, when it has one (reports often do).
+	DOI string `json:"doi,omitempty"`
 
 	// Body is the full text as plain text. Only `show --json` prints it.
 	Body string `json:"body,omitempty"`

@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strings"
 	"time"
+	"unicode"
 )
 
 // NewID derives an item's ID from its canonical URL: 16 hex digits of the
@@ -33,7 +34,7 @@ func ComputeHash(it *Item) string {
 		}
 		return tp.UTC().Format(time.RFC3339Nano)
 	}
-	w(it.Source, it.Type, it.Title, it.URL, t(it.Published), t(it.Updated), it.Summary, it.Body)
+	w(it.Source, it.Type, it.Title, it.URL, t(it.Published), t(it.Updated), it.Summary, it.Body, it.DOI)
 	w(it.Authors...)
 	w(it.Topics...)
 	w(it.Categories...)
@@ -51,6 +52,42 @@ func ComputeHash(it *Item) string {
 		w(k, it.Provenance[k])
 	}
 	return hex.EncodeToString(h.Sum(nil))[:32]
+}
+
+// TitleKey reduces a title to the form used to spot one report announced by
+// two publishers: lower case, letters and digits only, single spaces, with a
+// leading "the", "a" or "an" and a trailing publisher name after " | "
+// dropped. Two items with the same key and dates a few days apart are
+// taken to be the same work.
+func TitleKey(title string) string {
+	t := strings.ToLower(title)
+	if i := strings.LastIndex(t, " | "); i > 0 {
+		t = t[:i]
+	}
+	var b strings.Builder
+	space := false
+	for _, r := range t {
+		switch {
+		case unicode.IsLetter(r) || unicode.IsDigit(r):
+			if space && b.Len() > 0 {
+				b.WriteByte(' ')
+			}
+			space = false
+			b.WriteRune(r)
+		case r == '\'' || r == '’':
+			// "King's" and "Kings" are the same word.
+		default:
+			space = true
+		}
+	}
+	k := b.String()
+	for _, art := range []string{"the ", "a ", "an "} {
+		if strings.HasPrefix(k, art) {
+			k = k[len(art):]
+			break
+		}
+	}
+	return k
 }
 
 // NormalizeSpace collapses runs of Unicode white space to one ASCII space and
