@@ -22,7 +22,7 @@ const maxIn = 500
 
 // itemCols are the columns scanItem reads, in order.
 const itemCols = `id, url, source, type, title, summary, body, published, updated, first_seen,
-	authors, topics, categories, pdf_urls, announced_by, cites, links, provenance, content_hash`
+	authors, topics, categories, pdf_urls, announced_by, cites, links, provenance, doi, content_hash`
 
 // storedItem is what UpsertItem needs to know about the row already stored.
 type storedItem struct {
@@ -227,22 +227,32 @@ func writeItem(ctx context.Context, tx *sql.Tx, it *evidence.Item, id string, fi
 		nullTimePtr(it.Published), nullTimePtr(it.Updated),
 		js(nonNil(it.Authors)), js(nonNil(it.Topics)), js(nonNil(it.Categories)), js(nonNil(it.PDFURLs)),
 		js(nonNil(announced)), js(nonNilCites(it.Cites)), js(nonNil(it.Links)), js(nonNilMap(it.Provenance)),
-		it.ContentHash, fmtTime(now), id,
+		nullString(it.DOI), evidence.TitleKey(it.Title), it.ContentHash, fmtTime(now), id,
 	}
 	var q string
 	if update {
 		q = `UPDATE items SET url = ?, source = ?, type = ?, title = ?, summary = ?, body = ?,
 			published = ?, updated = ?, authors = ?, topics = ?, categories = ?, pdf_urls = ?,
-			announced_by = ?, cites = ?, links = ?, provenance = ?, content_hash = ?, updated_at = ?
+			announced_by = ?, cites = ?, links = ?, provenance = ?, doi = ?, title_key = ?,
+			content_hash = ?, updated_at = ?
 			WHERE id = ?`
 	} else {
 		q = `INSERT INTO items (url, source, type, title, summary, body, published, updated, authors,
-			topics, categories, pdf_urls, announced_by, cites, links, provenance, content_hash, updated_at,
-			id, first_seen) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+			topics, categories, pdf_urls, announced_by, cites, links, provenance, doi, title_key,
+			content_hash, updated_at, id, first_seen)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 		args = append(args, fmtTime(firstSeen))
 	}
 	_, err := tx.ExecContext(ctx, q, args...)
 	return err
+}
+
+// nullString stores an empty (or all-space) string as NULL.
+func nullString(s string) any {
+	if strings.TrimSpace(s) == "" {
+		return nil
+	}
+	return s
 }
 
 func nonNil(s []string) []string {
@@ -404,15 +414,16 @@ func queryItems(ctx context.Context, q querier, query string, args ...any) ([]ev
 func scanItem(sc interface{ Scan(...any) error }) (evidence.Item, error) {
 	var (
 		it                                                                     evidence.Item
-		published, updated                                                     sql.NullString
+		published, updated, doi                                                sql.NullString
 		firstSeen                                                              string
 		authors, topics, categories, pdfs, announced, cites, links, provenance string
 	)
 	if err := sc.Scan(&it.ID, &it.URL, &it.Source, &it.Type, &it.Title, &it.Summary, &it.Body,
 		&published, &updated, &firstSeen, &authors, &topics, &categories, &pdfs, &announced,
-		&cites, &links, &provenance, &it.ContentHash); err != nil {
+		&cites, &links, &provenance, &doi, &it.ContentHash); err != nil {
 		return it, err
 	}
+	it.DOI = doi.String
 	var err error
 	if it.Published, err = parseNullTime(published); err != nil {
 		return it, fmt.Errorf("item %q: published: %w", it.ID, err)

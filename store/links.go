@@ -23,6 +23,18 @@ func replacePDFs(ctx context.Context, tx *sql.Tx, id string, pdfs []string) erro
 	return nil
 }
 
+// resolveLinkSQL finds the item a link to ?1 from item ?2 points at: the
+// item with that canonical URL, else the item it is an alias of, else the
+// item offering it as a PDF; never item ?2 itself.
+const resolveLinkSQL = `
+	SELECT id FROM (
+		SELECT id, 0 AS p FROM items WHERE url = ?1
+		UNION ALL
+		SELECT i.id, 1 FROM aliases a JOIN items i ON i.url = a.url WHERE a.alias = ?1
+		UNION ALL
+		SELECT item_id, 2 FROM item_pdfs WHERE pdf_url = ?1
+	) WHERE id != ?2 ORDER BY p, id LIMIT 1`
+
 // replaceLinks replaces the outbound link rows of item id, resolving each
 // URL to a stored item (by canonical URL, alias, then PDF URL; never id
 // itself) where one exists.
@@ -34,14 +46,7 @@ func replaceLinks(ctx context.Context, tx *sql.Tx, id string, links []string) er
 	if len(links) == 0 {
 		return nil
 	}
-	resolve, err := tx.PrepareContext(ctx, `
-		SELECT id FROM (
-			SELECT id, 0 AS p FROM items WHERE url = ?1
-			UNION ALL
-			SELECT i.id, 1 FROM aliases a JOIN items i ON i.url = a.url WHERE a.alias = ?1
-			UNION ALL
-			SELECT item_id, 2 FROM item_pdfs WHERE pdf_url = ?1
-		) WHERE id != ?2 ORDER BY p, id LIMIT 1`)
+	resolve, err := tx.PrepareContext(ctx, resolveLinkSQL)
 	if err != nil {
 		return fmt.Errorf("links: %w", err)
 	}
@@ -84,7 +89,11 @@ func resolveInbound(ctx context.Context, tx *sql.Tx, id, url string) error {
 // It is idempotent; an alias equal to its canonical URL is ignored. A
 // canonical URL that is itself an alias is followed, and aliases of alias
 // are moved to the new target, so chains never form. Links from other items
-// to alias are resolved to the item at canonicalURL if it is stored.
+// to alias (or to the aliases moved) are resolved again, so they point at
+// the item at canonicalURL once it is stored.
+//
+// An alias that is itself a stored item's canonical URL would hide that
+// item: the error then wraps evidence.ErrConflict and nothing is written.
 func (s *Store) AddAlias(ctx context.Context, alias, canonicalURL string) error {
 	if strings.TrimSpace(alias) == "" || strings.TrimSpace(canonicalURL) == "" {
 		return fmt.Errorf("store: add alias %q → %q: empty url: %w", alias, canonicalURL, evidence.ErrInvalid)
@@ -113,6 +122,32 @@ func (s *Store) AddAlias(ctx context.Context, alias, canonicalURL string) error 
 		if target == alias {
 			return nil // would be a cycle: alias is already canonical for canonicalURL
 		}
+		var hidden string
+		err = tx.QueryRowContext(ctx, `SELECT id FROM items WHERE url = ?`, alias).Scan(&hidden)
+		switch {
+		case err == nil:
+			return fmt.Errorf("%q is the url of stored item %q: %w", alias, hidden, evidence.ErrConflict)
+		case !errors.Is(err, sql.ErrNoRows):
+			return err
+		}
+		affected := []string{alias}
+		rows, err := tx.QueryContext(ctx, `SELECT alias FROM aliases WHERE url = ?`, alias)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var a string
+			if err := rows.Scan(&a); err != nil {
+				rows.Close()
+				return err
+			}
+			affected = append(affected, a)
+		}
+		err = rows.Err()
+		rows.Close()
+		if err != nil {
+			return err
+		}
 		if _, err := tx.ExecContext(ctx, `
 			INSERT INTO aliases (alias, url, created_at) VALUES (?, ?, ?)
 			ON CONFLICT (alias) DO UPDATE SET url = excluded.url WHERE aliases.url != excluded.url`,
@@ -125,20 +160,63 @@ func (s *Store) AddAlias(ctx context.Context, alias, canonicalURL string) error 
 		if _, err := tx.ExecContext(ctx, `DELETE FROM aliases WHERE alias = url`); err != nil {
 			return err
 		}
-		var id string
-		err = tx.QueryRowContext(ctx, `SELECT id FROM items WHERE url = ?`, target).Scan(&id)
-		if errors.Is(err, sql.ErrNoRows) {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		_, err = tx.ExecContext(ctx, `UPDATE item_links SET to_id = ?
-			WHERE to_id IS NULL AND from_id != ? AND to_url = ?`, id, id, alias)
-		return err
+		return reresolveLinks(ctx, tx, affected)
 	})
 	if err != nil {
 		return fmt.Errorf("store: add alias %q → %q: %w", alias, canonicalURL, err)
+	}
+	return nil
+}
+
+// reresolveLinks resolves again every link row whose URL is one of urls,
+// writing only the rows whose target changed.
+func reresolveLinks(ctx context.Context, tx *sql.Tx, urls []string) error {
+	type link struct {
+		from, to string
+		toID     sql.NullString
+	}
+	var links []link
+	for start := 0; start < len(urls); start += maxIn {
+		chunk := urls[start:min(start+maxIn, len(urls))]
+		rows, err := tx.QueryContext(ctx, `SELECT from_id, to_url, to_id FROM item_links
+			WHERE to_url IN (`+placeholders(len(chunk))+`)`, anys(chunk)...)
+		if err != nil {
+			return fmt.Errorf("links: %w", err)
+		}
+		for rows.Next() {
+			var l link
+			if err := rows.Scan(&l.from, &l.to, &l.toID); err != nil {
+				rows.Close()
+				return fmt.Errorf("links: %w", err)
+			}
+			links = append(links, l)
+		}
+		err = rows.Err()
+		rows.Close()
+		if err != nil {
+			return fmt.Errorf("links: %w", err)
+		}
+	}
+	if len(links) == 0 {
+		return nil
+	}
+	resolve, err := tx.PrepareContext(ctx, resolveLinkSQL)
+	if err != nil {
+		return fmt.Errorf("links: %w", err)
+	}
+	defer resolve.Close()
+	for _, l := range links {
+		var to sql.NullString
+		if err := resolve.QueryRowContext(ctx, l.to, l.from).Scan(&to); err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("links: resolve %q: %w", l.to, err)
+		}
+		if to == l.toID {
+			continue
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE item_links SET to_id = ? WHERE from_id = ? AND to_url = ?`,
+			to, l.from, l.to); err != nil {
+			return fmt.Errorf("links: %w", err)
+		}
 	}
 	return nil
 }

@@ -1,6 +1,8 @@
 // Package store is Evidence Tracker's system of record: one SQLite database
-// holding sources, conditional-GET state, items, URL aliases and the links
-// between items. The search index is derived from it (see PendingIndex).
+// holding sources, conditional-GET state, items, URL aliases, the links
+// between items and the item pages already processed (candidates). The
+// search index is derived from it (see PendingIndex); FindDuplicate spots
+// one work announced by several publishers.
 //
 // A Store keeps two connection pools on the same file: a single writer
 // connection whose transactions begin IMMEDIATE (so writers queue instead of
@@ -95,6 +97,10 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	s.db = db
 
 	if err := s.migrate(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	if err := s.backfillTitleKeys(ctx); err != nil {
 		db.Close()
 		return nil, err
 	}
