@@ -95,6 +95,23 @@ type Cite struct {
 	DOI string `json:"doi,omitempty"`
 }
 
+// DupQuery describes an incoming item when looking for a stored item that
+// is the same work (see store.FindDuplicate).
+type DupQuery struct {
+	// URL is the item's canonical URL; Aliases are its other URLs
+	// (redirect origins, rel=canonical, the feed's link…).
+	URL     string
+	Aliases []string
+	DOI     string
+	PDFURLs []string
+	Title   string
+	// Published is required for a title match.
+	Published *time.Time
+	// Window bounds the distance between published dates for a title
+	// match; zero or negative means the store's default (7 days).
+	Window time.Duration
+}
+
 // SourceStatus is what `evidence sources` reports for one source.
 type SourceStatus struct {
 	ID                  string     `json:"id"`

@@ -5,18 +5,16 @@
 package ingest
 
 import (
-	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/evidencetracker/evidence"
-	"github.com/evidencetracker/evidence/ingest/feed"
 	"github.com/evidencetracker/evidence/ingest/fetch"
 	"github.com/evidencetracker/evidence/ingest/urlnorm"
 )
@@ -26,12 +24,23 @@ type Store interface {
 	FetchState(ctx context.Context, url string) (evidence.FetchState, error)
 	PutFetchState(ctx context.Context, st evidence.FetchState) error
 	UpsertItem(ctx context.Context, it *evidence.Item) (evidence.UpsertResult, error)
+	ItemByURL(ctx context.Context, url string) (evidence.Item, error)
 	AddAlias(ctx context.Context, alias, canonicalURL string) error
+	// FindDuplicate returns the stored item that is the same work and the
+	// rule that matched ("url", "alias", "doi", "pdf", "title").
+	FindDuplicate(ctx context.Context, q evidence.DupQuery) (evidence.Item, string, error)
+	AddAnnouncer(ctx context.Context, id, source string) (bool, error)
+	// Candidate and PutCandidate remember what each layer last said of
+	// an item URL, so unchanged items are not fetched again.
+	Candidate(ctx context.Context, url string) (sig, itemID string, ok bool, err error)
+	PutCandidate(ctx context.Context, url, source, sig, itemID string) error
 }
 
 // Fetcher is what the pipeline needs from the HTTP client.
 type Fetcher interface {
 	Get(ctx context.Context, rawURL string, prev evidence.FetchState) (*fetch.Response, error)
+	// Sitemaps lists the Sitemap: lines of a host's robots.txt.
+	Sitemaps(ctx context.Context, host string) ([]string, error)
 }
 
 // Event reports progress to a terminal display.
@@ -91,8 +100,14 @@ type Report struct {
 	New         int       `json:"new"`
 	Updated     int       `json:"updated"`
 	Unchanged   int       `json:"unchanged"`
-	Skipped     int       `json:"skipped"`
-	Blocked     bool      `json:"blocked"`
+	// Merged counts items another publisher had already announced: they
+	// were added to its announced_by instead of stored twice.
+	Merged  int `json:"merged"`
+	Skipped int `json:"skipped"`
+	// Deferred counts new items left for the next run by the per-run cap
+	// on item pages.
+	Deferred int  `json:"deferred"`
+	Blocked  bool `json:"blocked"`
 	// Errors lists every problem met, each naming its URL and cause.
 	Errors []string `json:"errors"`
 	// Err is set when a layer failed outright (fetch or parse of a feed):
@@ -104,7 +119,7 @@ type Report struct {
 // Run ingests each source, several at once, and returns one report per
 // source in the order given. Cancelling ctx stops the run; everything saved
 // before then stays saved.
-func (p *Pipeline) Run(ctx context.Context, sources []Source) []Report {
+func (p *Pipeline) Run(ctx context.Context, sources []Source, ro RunOptions) []Report {
 	reports := make([]Report, len(sources))
 	sem := make(chan struct{}, p.opts.Concurrency)
 	var wg sync.WaitGroup
@@ -120,47 +135,36 @@ func (p *Pipeline) Run(ctx context.Context, sources []Source) []Report {
 				return
 			}
 			defer func() { <-sem }()
-			reports[i] = p.RunSource(ctx, src)
+			reports[i] = p.RunSource(ctx, src, ro)
 		}()
 	}
 	wg.Wait()
 	return reports
 }
 
-// RunSource ingests one source through its first layer.
-func (p *Pipeline) RunSource(ctx context.Context, src Source) Report {
-	r := Report{Source: src.ID, Strategy: src.Strategy(), Start: p.opts.Now(), Errors: []string{}}
-	log := p.log.With("source", src.ID)
-	var fatal []error
-	switch r.Strategy {
-	case "feed":
-		for _, u := range src.Feeds {
-			if err := p.ingestFeed(ctx, src, u, &r); err != nil {
-				fatal = append(fatal, err)
-				r.Errors = append(r.Errors, err.Error())
-				log.Warn("feed failed", "url", u, "err", err)
-				if errors.Is(err, fetch.ErrBlocked) {
-					r.Blocked = true
-				}
-			}
-			if ctx.Err() != nil {
-				break
-			}
-		}
-	default:
-		err := fmt.Errorf("ingest %s: strategy %q is not supported yet", src.ID, r.Strategy)
-		fatal = append(fatal, err)
-		r.Errors = append(r.Errors, err.Error())
+// RunSource ingests one source: its first working layer, or every layer
+// with ro.Backfill.
+func (p *Pipeline) RunSource(ctx context.Context, src Source, ro RunOptions) Report {
+	r := Report{Source: src.ID, Start: p.opts.Now(), Errors: []string{}}
+	budget := ro.MaxItemPages
+	if budget <= 0 {
+		budget = 500
 	}
-	if ctx.Err() != nil && len(fatal) == 0 {
-		fatal = append(fatal, fmt.Errorf("ingest %s: %w", src.ID, ctx.Err()))
-		r.Errors = append(r.Errors, fatal[len(fatal)-1].Error())
+	run := &sourceRun{p: p, src: src, ro: ro, r: &r, seen: map[string]bool{}, budget: budget}
+	r.Err = run.runLayers(ctx)
+	if r.Err != nil && !slices.Contains(r.Errors, r.Err.Error()) {
+		r.Errors = append(r.Errors, r.Err.Error())
 	}
-	r.Err = errors.Join(fatal...)
+	if r.Strategy == "" {
+		r.Strategy = src.Strategy()
+	}
+	if r.Deferred > 0 {
+		r.Errors = append(r.Errors, fmt.Sprintf("ingest %s: %d new item(s) left for the next run (at most %d item pages a run)", src.ID, r.Deferred, budget))
+	}
 	r.End = p.opts.Now()
 	p.progress(Event{Source: src.ID, Kind: "done"})
-	log.Info("source done", "new", r.New, "updated", r.Updated, "unchanged", r.Unchanged,
-		"not_modified", r.NotModified, "errors", len(r.Errors))
+	p.log.Info("source done", "source", src.ID, "strategy", r.Strategy, "new", r.New, "updated", r.Updated,
+		"unchanged", r.Unchanged, "merged", r.Merged, "not_modified", r.NotModified, "errors", len(r.Errors))
 	return r
 }
 
@@ -170,112 +174,9 @@ func (p *Pipeline) progress(ev Event) {
 	}
 }
 
-// ingestFeed fetches one feed (conditionally), parses it and saves its
-// items. The feed's validators are stored only after every item is saved,
-// so a run killed half-way fetches the whole feed again next time.
-func (p *Pipeline) ingestFeed(ctx context.Context, src Source, feedURL string, r *Report) error {
-	prev, err := p.opts.Store.FetchState(ctx, feedURL)
-	if err != nil {
-		return fmt.Errorf("ingest %s: feed %s: load fetch state: %w", src.ID, feedURL, err)
-	}
-	r.Requests++
-	resp, err := p.opts.Fetcher.Get(ctx, feedURL, prev)
-	if err != nil {
-		return fmt.Errorf("ingest %s: feed %s: %w", src.ID, feedURL, err)
-	}
-	p.progress(Event{Source: src.ID, Kind: "fetched", URL: feedURL})
-	if resp.NotModified {
-		r.NotModified++
-		return nil
-	}
-	r.Fetched++
-	if prev.ContentHash != "" && resp.State.ContentHash == prev.ContentHash {
-		// The server ignored our validators but sent the same bytes.
-		r.NotModified++
-		return nil
-	}
-	base, err := url.Parse(resp.URL)
-	if err != nil {
-		return fmt.Errorf("ingest %s: feed %s: bad final URL %q: %w", src.ID, feedURL, resp.URL, err)
-	}
-	items, err := feed.Parse(bytes.NewReader(resp.Body), base)
-	if err != nil {
-		return fmt.Errorf("ingest %s: feed %s: %w", src.ID, feedURL, err)
-	}
-	if len(items) == 0 {
-		return fmt.Errorf("ingest %s: feed %s: 0 items from layer feed (the feed parsed but held no entries)", src.ID, feedURL)
-	}
-	dated := 0
-	for i := range items {
-		if ctx.Err() != nil {
-			return fmt.Errorf("ingest %s: feed %s: %w", src.ID, feedURL, ctx.Err())
-		}
-		it := &items[i]
-		if it.Published != nil {
-			dated++
-		}
-		if err := p.saveItem(ctx, src, it, r); err != nil {
-			if ctx.Err() != nil {
-				return fmt.Errorf("ingest %s: feed %s: %w", src.ID, feedURL, ctx.Err())
-			}
-			r.Errors = append(r.Errors, err.Error())
-		}
-	}
-	if dated == 0 {
-		// Keep the items (their dates are null, not wrong) but say so.
-		r.Errors = append(r.Errors, fmt.Sprintf("ingest %s: feed %s: none of %d items has a valid date", src.ID, feedURL, len(items)))
-	}
-	for _, old := range resp.Redirects {
-		if old != resp.URL {
-			p.log.Info("feed moved", "source", src.ID, "from", old, "to", resp.URL)
-		}
-	}
-	if err := p.opts.Store.PutFetchState(ctx, resp.State); err != nil {
-		return fmt.Errorf("ingest %s: feed %s: save fetch state: %w", src.ID, feedURL, err)
-	}
-	return nil
-}
-
-// saveItem finishes a parsed item (canonical URL, source, type, links) and
-// upserts it.
-func (p *Pipeline) saveItem(ctx context.Context, src Source, it *evidence.Item, r *Report) error {
-	r.Items++
-	raw := it.URL
-	canon, err := urlnorm.Normalize(raw, nil, src.Rules)
-	if err != nil {
-		r.Skipped++
-		return fmt.Errorf("ingest %s: item %q: %w", src.ID, raw, err)
-	}
-	if !src.IsItemURL(canon) {
-		r.Skipped++
-		p.log.Debug("not an item URL", "source", src.ID, "url", canon)
-		return nil
-	}
-	if strings.TrimSpace(it.Title) == "" {
-		r.Skipped++
-		return fmt.Errorf("ingest %s: item %s: no title", src.ID, canon)
-	}
-	it.URL = canon
-	it.Source = src.ID
-	if it.Type == "" {
-		it.Type = src.TypeOf(canon)
-	}
-	p.finishLinks(it)
-	res, err := p.opts.Store.UpsertItem(ctx, it)
-	if err != nil {
-		r.Skipped++
-		return fmt.Errorf("ingest %s: save %s: %w", src.ID, canon, err)
-	}
-	switch res {
-	case evidence.Created:
-		r.New++
-	case evidence.Updated:
-		r.Updated++
-	default:
-		r.Unchanged++
-	}
-	p.progress(Event{Source: src.ID, Kind: "item", URL: canon})
-	return nil
+// normalize gives a URL its canonical form under a source's rules.
+func normalize(raw string, src Source) (string, error) {
+	return urlnorm.Normalize(raw, nil, src.Rules)
 }
 
 // finishLinks normalises outbound links and PDFs with the rules of the site

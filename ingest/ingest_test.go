@@ -47,6 +47,10 @@ func faultServer(t *testing.T) (srv *httptest.Server, release chan struct{}) {
 		}
 		switch r.Host {
 		case "good.test":
+			if r.URL.Path != "/feed/" {
+				http.NotFound(w, r) // no item pages: the feed's metadata is kept
+				return
+			}
 			w.Header().Set("Content-Type", "application/rss+xml")
 			fmt.Fprintf(w, goodFeed, r.Host)
 		case "malformed.test":
@@ -73,9 +77,17 @@ func faultServer(t *testing.T) (srv *httptest.Server, release chan struct{}) {
 		case "loop.test":
 			http.Redirect(w, r, "https://loop.test/feed/", http.StatusFound)
 		case "latin1.test":
+			if r.URL.Path != "/feed/" {
+				http.NotFound(w, r)
+				return
+			}
 			w.Header().Set("Content-Type", "application/rss+xml")
 			fmt.Fprint(w, latin1Feed)
 		case "dates.test":
+			if r.URL.Path != "/feed/" {
+				http.NotFound(w, r)
+				return
+			}
 			w.Header().Set("Content-Type", "application/rss+xml")
 			fmt.Fprint(w, garbageDates)
 		default:
@@ -123,7 +135,7 @@ func TestBadInputIsReportedPerSource(t *testing.T) {
 		t.Fatal(err)
 	}
 	p := New(Options{Store: st, Fetcher: fc, Sources: sources, Concurrency: len(sources)})
-	reports := p.Run(ctx, sources)
+	reports := p.Run(ctx, sources, RunOptions{})
 
 	tests := []struct {
 		source  string
@@ -229,12 +241,12 @@ func TestCancelledRunKeepsWhatWasSaved(t *testing.T) {
 		ConnectTo: map[string]string{"good.test": addr, "slow.test": addr}, Timeout: time.Minute})
 	good, slow := compile(t, "good.test"), compile(t, "slow.test")
 	p := New(Options{Store: st, Fetcher: fc, Sources: []Source{good, slow}})
-	if r := p.RunSource(ctx, good); r.New != 2 {
+	if r := p.RunSource(ctx, good, RunOptions{}); r.New != 2 {
 		t.Fatalf("good: %+v", r)
 	}
 	cctx, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
 	defer cancel()
-	r := p.RunSource(cctx, slow)
+	r := p.RunSource(cctx, slow, RunOptions{})
 	if r.Err == nil {
 		t.Errorf("cancelled run reported no error")
 	}

@@ -145,3 +145,9 @@ func (s Source) ownsHost(host string) bool {
 	}
 	return host == ph || "www."+host == ph || host == "www."+ph
 }
+
+// ownsURL reports whether u is on this source's site.
+func (s Source) ownsURL(u string) bool {
+	pu, err := url.Parse(u)
+	return err == nil && s.ownsHost(strings.ToLower(pu.Hostname()))
+}

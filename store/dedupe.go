@@ -35,21 +35,9 @@ const DefaultDupWindow = 7 * 24 * time.Hour
 // all, so that short generic titles ("Annual report") never merge.
 const MinTitleKeyWords = 3
 
-// DupQuery describes an incoming item for FindDuplicate.
-type DupQuery struct {
-	// URL is the item's canonical URL; Aliases are its other URLs
-	// (redirect origins, rel=canonical, the feed's link…).
-	URL     string
-	Aliases []string
-	DOI     string
-	PDFURLs []string
-	Title   string
-	// Published is required for a title match.
-	Published *time.Time
-	// Window bounds the distance between published dates for a title
-	// match; zero or negative means DefaultDupWindow.
-	Window time.Duration
-}
+// DupQuery describes an incoming item for FindDuplicate; it is declared in
+// the domain package so the pipeline can use it without importing store.
+type DupQuery = evidence.DupQuery
 
 // FindDuplicate returns the stored item that is the same work as q and the
 // rule that matched (one of the Rule constants). Rules are tried in order,
