@@ -216,15 +216,22 @@ func TestSnapshotFeed(t *testing.T) {
 	}
 }
 
+// publishedTime is the item page's article:published_time (Yoast, site zone).
+var publishedTime = regexp.MustCompile(`<meta property="article:published_time" content="([^"]+)" />`)
+
+// TestSnapshotPages checks that every feed item has its page (the pipeline
+// fetches each new item's page) and that the page says what the manifest says.
 func TestSnapshotPages(t *testing.T) {
 	_, addr := startSnapshots(t)
 	m := loadManifest(t)
-	pages := 0
 	for _, it := range m.Items {
 		if it.Page == nil {
+			t.Errorf("%s: no item page in the manifest", it.URL)
 			continue
 		}
-		pages++
+		if _, err := os.Stat(filepath.Join(snapshotDir, *it.Page)); err != nil {
+			t.Errorf("%s: %v", it.URL, err)
+		}
 		t.Run(it.URL, func(t *testing.T) {
 			u, _ := url.Parse(it.FeedLink) // with utm: replay drops it
 			res, body := get(t, addr, u.Host, u.RequestURI())
@@ -250,10 +257,29 @@ func TestSnapshotPages(t *testing.T) {
 			if it.PagePublished == nil {
 				t.Fatal("page_published missing")
 			}
+			sub := publishedTime.FindStringSubmatch(page)
+			if sub == nil {
+				t.Fatal("no article:published_time")
+			}
+			pt, err := time.Parse(time.RFC3339, sub[1])
+			if err != nil {
+				t.Fatalf("article:published_time: %v", err)
+			}
+			if got := pt.UTC().Format(time.RFC3339); got != *it.PagePublished {
+				t.Errorf("article:published_time = %s (%s UTC), page_published %s", sub[1], got, *it.PagePublished)
+			}
+			if it.Published != nil && *it.Published != *it.PagePublished {
+				t.Errorf("feed date %s, page date %s", *it.Published, *it.PagePublished)
+			}
+			// The site's zone: BST (+01:00) until 25 October 2026, GMT after.
+			want := "+00:00"
+			if pt.Before(time.Date(2026, 10, 25, 1, 0, 0, 0, time.UTC)) {
+				want = "+01:00"
+			}
+			if !strings.HasSuffix(sub[1], want) {
+				t.Errorf("article:published_time %s, want offset %s", sub[1], want)
+			}
 		})
-	}
-	if pages < 5 {
-		t.Errorf("%d item pages, want at least 5", pages)
 	}
 }
 
