@@ -33,9 +33,11 @@ unit:
 demo: build
 	./scripts/demo.sh
 
-## bench: benchmarks (speed and memory targets live here, never in unit tests)
-bench:
+## bench: Go benchmarks (speed and memory targets live here, never in unit tests),
+## then bleve against SQLite FTS5 on 1,000 generated items (`evidence bench search`)
+bench: build
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+	./$(BIN) bench search --docs 1000
 
 ## fuzz: a short run of every fuzz target
 fuzz:

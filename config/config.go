@@ -32,6 +32,8 @@ type Config struct {
 	SMTP    SMTP    `key:"smtp"`
 	Web     Web     `key:"web"`
 	Sources Sources `key:"sources"`
+	// Topics is the taxonomy items are tagged with when indexed.
+	Topics []Topic `key:"topics"`
 }
 
 // Log configures the slog handler.
@@ -61,11 +63,26 @@ type Ingest struct {
 	Concurrency        int           `key:"concurrency"`
 	PauseAfterFailures int           `key:"pause_after_failures"`
 	PauseFor           time.Duration `key:"pause_for"`
+	// MaxItemPages bounds the item pages fetched per source in one run;
+	// a large backlog (a 50,000-URL sitemap) is worked through over runs.
+	MaxItemPages int `key:"max_item_pages"`
 }
 
 // Index configures the bleve index.
 type Index struct {
 	BatchSize int `key:"batch_size"`
+	// SynonymsFile is an optional CSV file of synonym groups, used as well
+	// as the built-in ones (one group per line: "CBT, cognitive
+	// behavioural therapy").
+	SynonymsFile string `key:"synonyms_file"`
+}
+
+// Topic is one topic of the taxonomy: items matching Query (in the search
+// language; every plain word required) are tagged with Name.
+type Topic struct {
+	Name        string `key:"name"`
+	Description string `key:"description"`
+	Query       string `key:"query"`
 }
 
 // SMTP configures outgoing mail.

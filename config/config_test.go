@@ -127,6 +127,16 @@ func TestErrorsNameTheKey(t *testing.T) {
 		{"user agent without contact", "fetch:\n  user_agent: bot\n", "fetch.user_agent", "contact"},
 		{"negative rate", "fetch:\n  rate_per_host: -1\n", "fetch.rate_per_host", "more than 0"},
 		{"wrong shape", "fetch: 3\n", "fetch", "mapping"},
+		{"missing synonyms file", "index:\n  synonyms_file: /nonexistent/synonyms.csv\n", "index.synonyms_file", "no such file"},
+		{"unknown topic key", "topics:\n  - {name: a, query: b, colour: red}\n", "topics[0].colour", "unknown key"},
+		{"empty topic name", "topics:\n  - {name: '', query: housing}\n", "topics[0].name", "must not be empty"},
+		{"repeated topic name", "topics:\n  - {name: Housing, query: housing}\n  - {name: housing, query: homes}\n", "topics[1].name", "repeats topics[0]"},
+		{"empty topic query", "topics:\n  - {name: a, query: ''}\n", "topics[0].query", "must not be empty"},
+		{"bad topic query", "topics:\n  - {name: a, query: x}\n  - {name: b, query: x}\n  - {name: c, query: x}\n  - {name: d, query: 'housing OR'}\n", "topics[3].query", "column 9: OR needs a term after it"},
+		{"unclosed quote in topic query", "topics:\n  - {name: a, query: '\"peer support'}\n", "topics[0].query", "unclosed quote"},
+		{"unknown field in topic query", "topics:\n  - {name: a, query: 'colour:red'}\n", "topics[0].query", `unknown field "colour"`},
+		{"topic in topic query", "topics:\n  - {name: a, query: 'topic:housing'}\n", "topics[0].query", "cannot be used in a topic's own query"},
+		{"exclusions only", "topics:\n  - {name: a, query: '-housing'}\n", "topics[0].query", "not only -exclusions"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -151,6 +161,35 @@ func TestErrorsNameTheKey(t *testing.T) {
 				t.Errorf("errors %v: none has key %q with %q", es, tt.wantKey, tt.wantMsg)
 			}
 		})
+	}
+}
+
+func TestDefaultTopics(t *testing.T) {
+	l, err := Load(LoadOptions{Environ: []string{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := map[string]bool{}
+	for _, tp := range l.Config.Topics {
+		names[tp.Name] = true
+		if tp.Description == "" {
+			t.Errorf("topic %q has no description", tp.Name)
+		}
+	}
+	for _, want := range []string{"recovery", "self-management", "patient activation", "peer support",
+		"social inclusion", "employment", "housing", "children and young people", "suicide prevention",
+		"inequalities", "workforce", "integrated care", "personal stories", "crisis care", "social prescribing", "dementia"} {
+		if !names[want] {
+			t.Errorf("default topics lack %q", want)
+		}
+	}
+	// A file's list replaces the defaults.
+	l, err = Load(LoadOptions{File: writeFile(t, "topics:\n  - {name: only, description: x, query: 'housing OR homes'}\n"), Environ: []string{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(l.Config.Topics) != 1 || l.Config.Topics[0] != (Topic{Name: "only", Description: "x", Query: "housing OR homes"}) {
+		t.Errorf("topics = %+v, want the file's one", l.Config.Topics)
 	}
 }
 

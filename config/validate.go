@@ -5,12 +5,14 @@ import (
 	"net"
 	"net/mail"
 	"net/url"
+	"os"
 	"reflect"
 	"regexp"
 	"strings"
 	"time"
 
 	"github.com/evidencetracker/evidence"
+	"github.com/evidencetracker/evidence/index/querylang"
 )
 
 // ItemTypes are the item types a type rule may name.
@@ -91,9 +93,20 @@ func Validate(c *Config) Errors {
 		add("ingest.pause_after_failures", "must be at least 1")
 	}
 	positive("ingest.pause_for", c.Ingest.PauseFor)
+	if c.Ingest.MaxItemPages < 1 {
+		add("ingest.max_item_pages", "must be at least 1")
+	}
 	if c.Index.BatchSize < 1 || c.Index.BatchSize > 100000 {
 		add("index.batch_size", "must be between 1 and 100000, got %d", c.Index.BatchSize)
 	}
+	if f := c.Index.SynonymsFile; f != "" {
+		if fi, err := os.Stat(f); err != nil {
+			add("index.synonyms_file", "%v", err)
+		} else if fi.IsDir() {
+			add("index.synonyms_file", "%s is a directory, want a CSV file", f)
+		}
+	}
+	validateTopics(add, c.Topics)
 
 	oneOf("smtp.tls", c.SMTP.TLS, "none", "starttls", "tls")
 	if c.SMTP.Port < 1 || c.SMTP.Port > 65535 {
@@ -118,6 +131,34 @@ func Validate(c *Config) Errors {
 		validateSource(add, id, c.Sources[id])
 	}
 	return errs
+}
+
+// validateTopics checks the taxonomy: names present, unique and tidy,
+// queries valid in the search language (and usable for tagging).
+func validateTopics(add func(key, format string, a ...any), topics []Topic) {
+	seen := map[string]int{}
+	for i, t := range topics {
+		key := fmt.Sprintf("topics[%d]", i)
+		name := strings.TrimSpace(t.Name)
+		switch {
+		case name == "":
+			add(key+".name", "must not be empty")
+		case name != t.Name:
+			add(key+".name", "%q has spaces at an end", t.Name)
+		case len(name) > 64:
+			add(key+".name", "%q is longer than 64 bytes", name)
+		default:
+			if j, dup := seen[strings.ToLower(name)]; dup {
+				add(key+".name", "%q repeats topics[%d]", name, j)
+			}
+			seen[strings.ToLower(name)] = i
+		}
+		if strings.TrimSpace(t.Query) == "" {
+			add(key+".query", "must not be empty")
+		} else if err := querylang.CheckTopicQuery(t.Query); err != nil {
+			add(key+".query", "%s", strings.TrimSuffix(strings.TrimPrefix(err.Error(), "query: "), ": invalid"))
+		}
+	}
 }
 
 func validateSource(add func(key, format string, a ...any), id string, s Source) {

@@ -2,6 +2,7 @@ package index
 
 import (
 	"fmt"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -99,6 +100,70 @@ func BenchmarkSearch(b *testing.B) {
 		b.Run(name, func(b *testing.B) {
 			for b.Loop() {
 				if _, err := x.Search(b.Context(), q); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// benchTopics is a taxonomy the size of the default one (24 topics).
+func benchTopics() []Topic {
+	qs := []string{`"peer support" OR "peer worker"`, `housing OR homelessness`, `"older people" OR "later life"`,
+		`crisis OR "home treatment"`, `"social prescribing" OR "link worker"`, `employment OR "return to work"`,
+		`child OR children OR "young people"`, `depression OR anxiety`, `"talking therapies" OR IAPT`,
+		`refugees OR "asylum seekers"`, `prison OR "criminal justice"`, `students OR university`,
+		`carers OR caregiver`, `veterans OR military`, `exercise OR "physical activity"`, `apps OR digital`,
+		`loneliness OR isolation`, `psychosis OR schizophrenia`, `"new mothers" OR perinatal`, `"NHS staff" OR workforce`,
+		`funding OR commissioners`, `bias OR "systematic review"`, `wellbeing OR "quality of life"`, `readmissions OR hospital`}
+	out := make([]Topic, len(qs))
+	for i, q := range qs {
+		out[i] = Topic{Name: fmt.Sprintf("topic %d", i), Query: q}
+	}
+	return out
+}
+
+// BenchmarkIndexTopics is BenchmarkIndex with a 24-topic taxonomy: the
+// cost of tagging.
+func BenchmarkIndexTopics(b *testing.B) {
+	items := generate(1000)
+	for b.Loop() {
+		b.StopTimer()
+		x, err := Open(b.Context(), Options{Path: filepath.Join(b.TempDir(), "index"), Topics: benchTopics()})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+		if err := x.Index(b.Context(), items); err != nil {
+			b.Fatal(err)
+		}
+		b.StopTimer()
+		_ = x.Close()
+		b.StartTimer()
+	}
+	b.ReportMetric(float64(len(items)), "items/op")
+}
+
+// BenchmarkSearchFacets compares a search with and without the facet
+// counts, and a query that gets a suggestion.
+func BenchmarkSearchFacets(b *testing.B) {
+	x, _ := openTemp(b, 0)
+	if err := x.Index(b.Context(), generate(5000)); err != nil {
+		b.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		q    Query
+	}{
+		{"plain", Query{Text: "social prescribing older people"}},
+		{"plain no facets", Query{Text: "social prescribing older people", NoFacets: true}},
+		{"all", Query{}},
+		{"all no facets", Query{NoFacets: true}},
+		{"typo", Query{Text: "prescibing"}},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			for b.Loop() {
+				if _, err := x.Search(b.Context(), tc.q); err != nil {
 					b.Fatal(err)
 				}
 			}

@@ -2,6 +2,21 @@
 // store, kept in a bleve index on disk, that can always be thrown away and
 // rebuilt. It is the only package that imports bleve; no bleve type appears
 // in its exported API.
+//
+// Analysis (analysis.go): titles, summaries and bodies go through an English
+// chain (possessives, lower case, UK→US spelling from data/spelling.txt,
+// stop words, Porter stemming) and then get a concept token wherever a term
+// of a synonym group (data/synonyms.csv plus Options.SynonymsFile) appears,
+// so CBT and "cognitive behavioural therapy" meet at index time, in every
+// field, without phrase positions in bodies. Scoring is BM25; title,
+// summary and body are weighted 3, 2, 1. The analysis is fingerprinted: an
+// index built with another one is ErrCorrupt and gets rebuilt.
+//
+// Queries (package querylang, then plan.go) are parsed, analysed into a plan
+// and run as bleve queries with facet counts and, when little is found, a
+// "did you mean" suggestion from the index's own words (suggest.go). Topics
+// (tagger.go) are queries too: the Tagger evaluates each topic's plan
+// against an item in memory when Index writes it.
 package index
 
 import (
@@ -50,6 +65,36 @@ type Options struct {
 	Logger *slog.Logger
 	// BatchSize is how many items Index writes per batch (default 1000).
 	BatchSize int
+	// Analysis selects the analysis steps; nil means DefaultAnalysis().
+	// An index built with other steps (or other spelling or synonym data)
+	// is reported as ErrCorrupt on Open, so the caller rebuilds it.
+	Analysis *Analysis
+	// SynonymsFile names a CSV file of synonym groups (see ParseSynonyms)
+	// used as well as the embedded ones; empty for none.
+	SynonymsFile string
+	// Synonyms are more synonym groups, as if read from a file.
+	Synonyms []SynonymGroup
+	// Topics is the taxonomy: Index tags every item with the topics whose
+	// query it matches (see Tagger). Empty means no tagging; items keep
+	// only their own Topics.
+	Topics []Topic
+}
+
+// spec builds the analysis spec opts describe, reading SynonymsFile.
+func (opts Options) spec() (*spec, error) {
+	a := DefaultAnalysis()
+	if opts.Analysis != nil {
+		a = *opts.Analysis
+	}
+	extra := opts.Synonyms
+	if opts.SynonymsFile != "" && a.Synonyms {
+		gs, err := ReadSynonymsFile(opts.SynonymsFile)
+		if err != nil {
+			return nil, err
+		}
+		extra = append(append([]SynonymGroup(nil), extra...), gs...)
+	}
+	return newSpec(a, extra)
 }
 
 // Index is an open full-text index. Its methods are safe for concurrent use.
@@ -67,6 +112,11 @@ type Index struct {
 	// writeMu serialises batches so each gets the next generation.
 	writeMu sync.Mutex
 	gen     uint64
+
+	spec        *spec
+	planner     *planner
+	tagger      *Tagger
+	topicsStale bool
 }
 
 // Open opens the index at opts.Path, creating it if the directory does not
@@ -89,6 +139,17 @@ func Open(ctx context.Context, opts Options) (*Index, error) {
 	}
 	if x.batchSize == 0 {
 		x.batchSize = DefaultBatchSize
+	}
+	sp, err := opts.spec()
+	if err != nil {
+		return nil, fmt.Errorf("index: open %s: %w", opts.Path, err)
+	}
+	x.spec, x.planner = sp, newPlanner(sp)
+	if x.tagger, err = newTagger(opts.Topics, x.planner, sp.fingerprint()); err != nil {
+		return nil, err
+	}
+	for _, w := range x.tagger.Warnings() {
+		x.log.Warn(w)
 	}
 
 	create, err := needsCreate(opts.Path)
@@ -131,13 +192,23 @@ func (x *Index) create() error {
 	if err := os.Remove(x.path); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("index: create %s: %w", x.path, err)
 	}
-	bi, err := bleve.New(x.path, newMapping())
+	m, err := newMapping(x.spec)
+	if err != nil {
+		return err
+	}
+	bi, err := bleve.New(x.path, m)
 	if err != nil {
 		return fmt.Errorf("index: create %s: %w", x.path, err)
 	}
-	if err := bi.SetInternal(internalVersionKey, []byte(MappingVersion)); err != nil {
-		_ = bi.Close()
-		return fmt.Errorf("index: create %s: write mapping version: %w", x.path, err)
+	for _, kv := range []struct{ key, val []byte }{
+		{internalVersionKey, []byte(MappingVersion)},
+		{internalAnalysisKey, []byte(x.spec.fingerprint())},
+		{internalTopicsKey, []byte(x.tagger.Fingerprint())},
+	} {
+		if err := bi.SetInternal(kv.key, kv.val); err != nil {
+			_ = bi.Close()
+			return fmt.Errorf("index: create %s: write %s: %w", x.path, kv.key, err)
+		}
 	}
 	x.bi = bi
 	x.log.Info("index created", "path", x.path, "mapping_version", MappingVersion)
@@ -171,6 +242,14 @@ func (x *Index) open() (err error) {
 		_ = bi.Close()
 		return fmt.Errorf("index: open %s: mapping version %q, want %q: %w", x.path, v, MappingVersion, ErrCorrupt)
 	}
+	if a, err := bi.GetInternal(internalAnalysisKey); err != nil || string(a) != x.spec.fingerprint() {
+		_ = bi.Close()
+		return fmt.Errorf("index: open %s: built with other analysis (spelling, synonyms or options changed): %w", x.path, ErrCorrupt)
+	}
+	if err := x.checkTopics(bi); err != nil {
+		_ = bi.Close()
+		return fmt.Errorf("index: open %s: %w", x.path, err)
+	}
 	gen, err := x.checkGeneration(bi)
 	if err != nil {
 		_ = bi.Close()
@@ -181,6 +260,38 @@ func (x *Index) open() (err error) {
 	x.log.Debug("index opened", "path", x.path)
 	return nil
 }
+
+// checkTopics compares the taxonomy the index was tagged with to the
+// current one. An empty index simply takes the new one; otherwise the index
+// is marked stale (see TopicsStale) and a warning logged.
+func (x *Index) checkTopics(bi bleve.Index) error {
+	have, err := bi.GetInternal(internalTopicsKey)
+	if err != nil {
+		return fmt.Errorf("read topics fingerprint: %w (%w)", ErrCorrupt, err)
+	}
+	want := x.tagger.Fingerprint()
+	if string(have) == want {
+		return nil
+	}
+	n, err := bi.DocCount()
+	if err != nil {
+		return fmt.Errorf("count documents: %w", err)
+	}
+	if n == 0 {
+		return bi.SetInternal(internalTopicsKey, []byte(want))
+	}
+	x.topicsStale = true
+	x.log.Warn("the topic taxonomy has changed since the index was built; run `evidence reindex` to re-tag every item", "path", x.path)
+	return nil
+}
+
+// TopicsStale reports whether the index was tagged with another taxonomy
+// (or analysis) than the one it was opened with: run a rebuild to re-tag.
+func (x *Index) TopicsStale() bool { return x.topicsStale }
+
+// Tagger returns the index's tagger (it has no topics when Options.Topics
+// is empty).
+func (x *Index) Tagger() *Tagger { return x.tagger }
 
 // Generations detect silent rollback. When the segment files of the newest
 // snapshot are damaged, bleve's scorch engine falls back to an older intact
@@ -285,7 +396,8 @@ func (x *Index) Close() error {
 }
 
 // Index adds or replaces the documents for items, keyed by Item.ID, writing
-// BatchSize items per batch. The context is checked between batches; items
+// BatchSize items per batch. Each document's topics are the item's own
+// Topics and the topics the Tagger finds; items themselves are not changed. The context is checked between batches; items
 // in batches already written stay indexed.
 func (x *Index) Index(ctx context.Context, items []evidence.Item) error {
 	for start := 0; start < len(items); start += x.batchSize {
@@ -293,13 +405,16 @@ func (x *Index) Index(ctx context.Context, items []evidence.Item) error {
 			return fmt.Errorf("index: index items: %w", err)
 		}
 		end := min(start+x.batchSize, len(items))
+		for i := start; i < end; i++ {
+			if items[i].ID == "" {
+				return fmt.Errorf("index: index item %q: empty ID: %w", items[i].URL, evidence.ErrInvalid)
+			}
+		}
+		topics := x.tagger.tagAll(items[start:end])
 		b := x.bi.NewBatch()
 		for i := start; i < end; i++ {
 			it := &items[i]
-			if it.ID == "" {
-				return fmt.Errorf("index: index item %q: empty ID: %w", it.URL, evidence.ErrInvalid)
-			}
-			if err := b.Index(it.ID, itemDoc(it)); err != nil {
+			if err := b.Index(it.ID, itemDoc(it, topics[i-start])); err != nil {
 				return fmt.Errorf("index: index item %s: %w", it.ID, err)
 			}
 		}

@@ -1,12 +1,15 @@
 package index
 
 import (
+	"encoding/json"
+	"fmt"
 	"strconv"
 	"time"
 
+	"github.com/blevesearch/bleve/v2/analysis/analyzer/custom"
 	"github.com/blevesearch/bleve/v2/analysis/analyzer/keyword"
-	"github.com/blevesearch/bleve/v2/analysis/analyzer/standard"
-	"github.com/blevesearch/bleve/v2/analysis/lang/en"
+	"github.com/blevesearch/bleve/v2/analysis/token/lowercase"
+	"github.com/blevesearch/bleve/v2/analysis/tokenizer/unicode"
 	"github.com/blevesearch/bleve/v2/mapping"
 
 	"github.com/evidencetracker/evidence"
@@ -16,10 +19,15 @@ import (
 // stored in the index's internal metadata; an index written with another
 // version is reported as ErrCorrupt so the caller rebuilds it. Bump it on
 // every change to newMapping or to itemDoc.
-const MappingVersion = "1"
+const MappingVersion = "2"
 
-// internalVersionKey is the internal-metadata key holding MappingVersion.
-var internalVersionKey = []byte("evidence.mapping_version")
+// Internal-metadata keys: MappingVersion, the analysis fingerprint and the
+// taxonomy fingerprint the documents were tagged with.
+var (
+	internalVersionKey  = []byte("evidence.mapping_version")
+	internalAnalysisKey = []byte("evidence.analysis")
+	internalTopicsKey   = []byte("evidence.topics")
+)
 
 const docType = "item"
 
@@ -37,22 +45,49 @@ const (
 	fieldFirstSeen    = "first_seen"
 	fieldYear         = "year"
 	fieldHash         = "hash"
+	fieldSpell        = "spell" // title and summary, lower-cased words, for suggestions
 )
 
-// textFields are the fields the default query searches, with their boosts.
+// textFields are the fields the default query searches, with their boosts
+// and whether they keep term positions (so phrases can match there).
 var textFields = []struct {
-	name  string
-	boost float64
+	name      string
+	boost     float64
+	positions bool
 }{
-	{fieldTitle, 3},
-	{fieldSummary, 2},
-	{fieldBody, 1},
-	{fieldAuthors, 1},
+	{fieldTitle, 3, true},
+	{fieldSummary, 2, true},
+	{fieldBody, 1, false},
+	{fieldAuthors, 1, true},
 }
 
 // newMapping builds the deliberate, static mapping for items: no dynamic
-// fields, no _all composite field, BM25 scoring.
-func newMapping() *mapping.IndexMappingImpl {
+// fields, no _all composite field, BM25 scoring (unless sp says otherwise),
+// the text analyzer sp describes.
+func newMapping(sp *spec) (*mapping.IndexMappingImpl, error) {
+	im := mapping.NewIndexMapping()
+	specJSON, err := json.Marshal(sp.text)
+	if err != nil {
+		return nil, fmt.Errorf("index: mapping: %w", err)
+	}
+	if err := im.AddCustomAnalyzer(analyzerText, map[string]any{"type": analyzerType, "spec": string(specJSON)}); err != nil {
+		return nil, fmt.Errorf("index: mapping: text analyzer: %w", err)
+	}
+	if err := im.AddCustomAnalyzer(analyzerName, map[string]any{
+		"type":          custom.Name,
+		"tokenizer":     unicode.Name,
+		"token_filters": []any{lowercase.Name},
+	}); err != nil {
+		return nil, fmt.Errorf("index: mapping: name analyzer: %w", err)
+	}
+	if err := im.AddCustomAnalyzer(analyzerSpell, map[string]any{
+		"type":          custom.Name,
+		"tokenizer":     unicode.Name,
+		"token_filters": []any{lowercase.Name},
+	}); err != nil {
+		return nil, fmt.Errorf("index: mapping: spell analyzer: %w", err)
+	}
+
 	text := func(analyzer string, store, vectors bool) *mapping.FieldMapping {
 		fm := mapping.NewTextFieldMapping()
 		fm.Analyzer = analyzer
@@ -71,6 +106,10 @@ func newMapping() *mapping.IndexMappingImpl {
 		fm.DocValues = true // sorting and facets
 		return fm
 	}
+	stored := func(fm *mapping.FieldMapping) *mapping.FieldMapping {
+		fm.Store = true
+		return fm
+	}
 	date := func() *mapping.FieldMapping {
 		fm := mapping.NewDateTimeFieldMapping()
 		fm.Store = false
@@ -81,11 +120,14 @@ func newMapping() *mapping.IndexMappingImpl {
 
 	item := mapping.NewDocumentStaticMapping()
 	item.Dynamic = false
-	item.AddFieldMappingsAt(fieldTitle, text(en.AnalyzerName, true, true))
-	item.AddFieldMappingsAt(fieldSummary, text(en.AnalyzerName, true, true))
-	item.AddFieldMappingsAt(fieldBody, text(en.AnalyzerName, false, false))
+	// Titles and summaries keep term vectors for phrases and highlights;
+	// bodies are long, so they keep neither (phrases match the short fields).
+	item.AddFieldMappingsAt(fieldTitle, text(analyzerText, true, true))
+	item.AddFieldMappingsAt(fieldSummary, text(analyzerText, true, true))
+	item.AddFieldMappingsAt(fieldBody, text(analyzerText, false, false))
+	item.AddFieldMappingsAt(fieldSpell, text(analyzerSpell, false, false))
 
-	authors := text(standard.Name, false, false)
+	authors := text(analyzerName, false, true)
 	authorsExact := kw()
 	authorsExact.Name = fieldAuthorsExact
 	authorsExact.Analyzer = keyword.Name
@@ -93,7 +135,7 @@ func newMapping() *mapping.IndexMappingImpl {
 
 	item.AddFieldMappingsAt(fieldSource, kw())
 	item.AddFieldMappingsAt(fieldType, kw())
-	item.AddFieldMappingsAt(fieldTopics, kw())
+	item.AddFieldMappingsAt(fieldTopics, stored(kw())) // hits show the tags
 	item.AddFieldMappingsAt(fieldYear, kw())
 	item.AddFieldMappingsAt(fieldPublished, date())
 	item.AddFieldMappingsAt(fieldFirstSeen, date())
@@ -110,25 +152,29 @@ func newMapping() *mapping.IndexMappingImpl {
 	// No _all composite field.
 	item.AddSubDocumentMapping("_all", mapping.NewDocumentDisabledMapping())
 
-	im := mapping.NewIndexMapping()
 	im.TypeMapping = map[string]*mapping.DocumentMapping{docType: item}
 	im.DefaultType = docType
 	im.DefaultMapping = mapping.NewDocumentDisabledMapping()
-	im.DefaultAnalyzer = en.AnalyzerName
-	im.ScoringModel = "bm25"
+	im.DefaultAnalyzer = analyzerText
+	im.ScoringModel = sp.analysis.Scoring
+	if im.ScoringModel == "tfidf" {
+		im.ScoringModel = "tf-idf" // bleve's name
+	}
 	im.IndexDynamic = false
 	im.StoreDynamic = false
 	im.DocValuesDynamic = false
-	return im
+	return im, nil
 }
 
-// itemDoc turns an item into the document bleve indexes. Every document gets
-// the "item" type through the mapping's DefaultType.
-func itemDoc(it *evidence.Item) map[string]any {
+// itemDoc turns an item into the document bleve indexes, with topics as
+// its topic tags. Every document gets the "item" type through the mapping's
+// DefaultType.
+func itemDoc(it *evidence.Item, topics []string) map[string]any {
 	d := map[string]any{
 		fieldTitle:   it.Title,
 		fieldSummary: it.Summary,
 		fieldBody:    it.Body,
+		fieldSpell:   it.Title + "\n" + it.Summary,
 		fieldSource:  it.Source,
 		fieldType:    it.Type,
 		fieldHash:    it.ContentHash,
@@ -136,8 +182,8 @@ func itemDoc(it *evidence.Item) map[string]any {
 	if len(it.Authors) > 0 {
 		d[fieldAuthors] = it.Authors
 	}
-	if len(it.Topics) > 0 {
-		d[fieldTopics] = it.Topics
+	if len(topics) > 0 {
+		d[fieldTopics] = topics
 	}
 	if it.Published != nil {
 		p := it.Published.UTC()

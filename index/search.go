@@ -4,9 +4,9 @@ import (
 	"context"
 	"fmt"
 	"html"
+	"sort"
 	"strings"
 	"time"
-	"unicode"
 	"unicode/utf8"
 
 	"github.com/blevesearch/bleve/v2"
@@ -14,6 +14,7 @@ import (
 	"github.com/blevesearch/bleve/v2/search/query"
 
 	"github.com/evidencetracker/evidence"
+	"github.com/evidencetracker/evidence/index/querylang"
 )
 
 // Sort orders accepted in Query.Sort.
@@ -32,26 +33,57 @@ const (
 // the summary when no highlighted fragment is available.
 const snippetChars = 200
 
+// Facet names in Result.Facets.
+const (
+	FacetSource = "source"
+	FacetType   = "type"
+	FacetTopic  = "topic"
+	FacetYear   = "year"
+)
+
+// facetSizes is how many values each facet returns, most frequent first
+// (years newest first).
+var facetSizes = []struct {
+	name, field string
+	size        int
+}{
+	{FacetSource, fieldSource, 20},
+	{FacetType, fieldType, 20},
+	{FacetTopic, fieldTopics, 50},
+	{FacetYear, fieldYear, 50},
+}
+
+// suggestBelow: a query with fewer hits than this gets a "did you mean"
+// suggestion if a respelling finds more.
+const suggestBelow = 3
+
 // Query is a search over the index.
 type Query struct {
-	// Text is the user's query: words (any may match, documents matching all
-	// rank higher), "quoted phrases" (required) and -excluded words or
-	// -"phrases". Empty text matches every item.
+	// Text is the user's query in the query language (see package
+	// querylang): words (ranked, items with all of them first), "quoted
+	// phrases" (required), -excluded words or phrases, OR between
+	// alternatives, and field:value terms (title:, author:, source:, type:,
+	// topic:, published:>=2020-01-01, year:2024). Empty text matches every
+	// item. A malformed text is an error wrapping evidence.ErrInvalid.
 	Text string
-	// Sources and Types filter to items whose source (type) is any of those
-	// given; empty means no filter.
+	// Sources, Types and Topics filter to items whose source (type, topic)
+	// is any of those given; empty means no filter.
 	Sources []string
 	Types   []string
+	Topics  []string
 	// From and To bound the published date, both inclusive, compared as
 	// calendar dates (the date each time has in its own location, taken as a
 	// UTC date). Items without a published date never match a date filter.
 	From, To *time.Time
 	// Limit is the page size (default 20, at most 1000); Offset skips hits.
 	Limit, Offset int
-	// Sort is SortRelevance (default for non-empty text) or SortNewest
-	// (published descending, then first seen descending). Empty text always
+	// Sort is SortRelevance (default for text with words or phrases) or
+	// SortNewest (published descending, then first seen descending). A query
+	// with nothing to rank (empty text, only filters or exclusions) always
 	// sorts newest first.
 	Sort string
+	// NoFacets skips the facet counts (they cost a little on every search).
+	NoFacets bool
 }
 
 // Result is one page of hits.
@@ -60,6 +92,19 @@ type Result struct {
 	Total uint64
 	Took  time.Duration
 	Hits  []Hit
+	// Facets counts the matching items (all pages) by FacetSource,
+	// FacetType, FacetTopic and FacetYear. Every facet is present, maybe
+	// empty.
+	Facets map[string][]FacetCount
+	// Suggestion is a respelt query that finds more, when this one finds
+	// little ("prescibing" → "prescribing"); empty otherwise.
+	Suggestion string
+}
+
+// FacetCount is one value of a facet and how many matching items have it.
+type FacetCount struct {
+	Value string `json:"value"`
+	Count int    `json:"count"`
 }
 
 // Hit is one matching item.
@@ -69,15 +114,23 @@ type Hit struct {
 	// Snippet is HTML-escaped text from the summary or title, with <mark>
 	// around the query's matches when there are any.
 	Snippet string
+	// Topics are the item's topic tags as indexed (see Options.Topics).
+	Topics []string
 }
 
-// Search runs q and returns one page of hits. Invalid queries (unknown sort,
-// From after To) return an error wrapping evidence.ErrInvalid.
+// Search runs q and returns one page of hits. Invalid queries (a malformed
+// text, an unknown sort, From after To) return an error wrapping
+// evidence.ErrInvalid whose message says what is wrong.
 func (x *Index) Search(ctx context.Context, q Query) (*Result, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("index: search: %w", err)
 	}
-	req, err := buildRequest(q)
+	parsed, err := querylang.Parse(q.Text)
+	if err != nil {
+		return nil, fmt.Errorf("index: search: %w", err)
+	}
+	p := x.planner.plan(parsed)
+	req, err := buildRequest(q, p, strings.TrimSpace(q.Text) != "")
 	if err != nil {
 		return nil, err
 	}
@@ -85,31 +138,102 @@ func (x *Index) Search(ctx context.Context, q Query) (*Result, error) {
 	if err != nil {
 		return nil, fmt.Errorf("index: search %q: %w", q.Text, err)
 	}
-	out := &Result{Total: res.Total, Took: res.Took, Hits: make([]Hit, 0, len(res.Hits))}
+	out := &Result{Total: res.Total, Took: res.Took, Hits: make([]Hit, 0, len(res.Hits)), Facets: facets(res)}
 	for _, h := range res.Hits {
 		summary, _ := h.Fields[fieldSummary].(string)
 		out.Hits = append(out.Hits, Hit{
 			ID:      h.ID,
 			Score:   h.Score,
 			Snippet: snippet(h.Fragments[fieldSummary], h.Fragments[fieldTitle], summary),
+			Topics:  storedStrings(h.Fields[fieldTopics]),
 		})
 	}
-	x.log.Debug("search", "text", q.Text, "total", out.Total, "took", out.Took)
+	if p.scored() && len(p.soft)+len(p.must) > 0 {
+		s, err := x.suggest(ctx, q, parsed, out.Total)
+		if err != nil {
+			return nil, err
+		}
+		out.Suggestion = s
+	}
+	x.log.Debug("search", "text", q.Text, "total", out.Total, "took", out.Took, "suggestion", out.Suggestion)
 	return out, nil
 }
 
-// buildRequest turns q into a bleve search request.
-func buildRequest(q Query) (*bleve.SearchRequest, error) {
-	pt := parseText(q.Text)
+// count returns how many items q matches.
+func (x *Index) count(ctx context.Context, q Query) (uint64, error) {
+	parsed, err := querylang.Parse(q.Text)
+	if err != nil {
+		return 0, err
+	}
+	q.Limit, q.Offset, q.NoFacets = 1, 0, true
+	req, err := buildRequest(q, x.planner.plan(parsed), true)
+	if err != nil {
+		return 0, err
+	}
+	req.Size = 0
+	req.Highlight = nil
+	req.Fields = nil
+	res, err := x.bi.SearchInContext(ctx, req)
+	if err != nil {
+		return 0, err
+	}
+	return res.Total, nil
+}
 
+// storedStrings reads a stored field that may hold one string or several.
+func storedStrings(v any) []string {
+	switch v := v.(type) {
+	case string:
+		return []string{v}
+	case []any:
+		out := make([]string, 0, len(v))
+		for _, e := range v {
+			if s, ok := e.(string); ok {
+				out = append(out, s)
+			}
+		}
+		return out
+	default:
+		return []string{}
+	}
+}
+
+func facets(res *bleve.SearchResult) map[string][]FacetCount {
+	out := make(map[string][]FacetCount, len(facetSizes))
+	for _, f := range facetSizes {
+		counts := []FacetCount{}
+		if fr, ok := res.Facets[f.name]; ok && fr.Terms != nil {
+			for _, t := range fr.Terms.Terms() {
+				counts = append(counts, FacetCount{Value: t.Term, Count: t.Count})
+			}
+		}
+		if f.name == FacetYear {
+			sort.Slice(counts, func(i, j int) bool { return counts[i].Value > counts[j].Value })
+		} else {
+			sort.SliceStable(counts, func(i, j int) bool {
+				if counts[i].Count != counts[j].Count {
+					return counts[i].Count > counts[j].Count
+				}
+				return counts[i].Value < counts[j].Value
+			})
+		}
+		out[f.name] = counts
+	}
+	return out
+}
+
+// buildRequest turns q and its plan into a bleve search request. hasText
+// says whether the user typed anything: text that analyses to nothing
+// ("the and of") matches nothing rather than everything.
+func buildRequest(q Query, p *plan, hasText bool) (*bleve.SearchRequest, error) {
 	sortBy := q.Sort
 	switch {
-	case pt.empty():
+	case sortBy != "" && sortBy != SortRelevance && sortBy != SortNewest:
+		return nil, fmt.Errorf("index: search: unknown sort %q (want %s or %s): %w", q.Sort, SortRelevance, SortNewest, evidence.ErrInvalid)
+	case !p.scored():
 		sortBy = SortNewest
 	case sortBy == "":
 		sortBy = SortRelevance
-	case sortBy != SortRelevance && sortBy != SortNewest:
-		return nil, fmt.Errorf("index: search: unknown sort %q: %w", q.Sort, evidence.ErrInvalid)
 	}
 	if q.From != nil && q.To != nil && q.From.After(*q.To) {
 		return nil, fmt.Errorf("index: search: from %s after to %s: %w",
@@ -123,33 +247,114 @@ func buildRequest(q Query) (*bleve.SearchRequest, error) {
 	limit = min(limit, MaxLimit)
 	offset := max(q.Offset, 0)
 
-	root := pt.query()
-	if f := filters(q); f != nil {
-		bq, ok := root.(*query.BooleanQuery)
-		if !ok { // match all
-			bq = bleve.NewBooleanQuery()
-		}
-		bq.AddFilter(f)
-		root = bq
+	var root query.Query
+	if hasText && p.empty() && p.vanished {
+		root = bleve.NewMatchNoneQuery()
+	} else {
+		root = p.query(q)
 	}
 
 	req := bleve.NewSearchRequestOptions(root, limit, offset, false)
-	req.Fields = []string{fieldSummary}
+	req.Fields = []string{fieldSummary, fieldTopics}
 	if sortBy == SortNewest {
 		req.SortBy([]string{"-" + fieldPublished, "-" + fieldFirstSeen, "_id"})
 	} else {
 		req.SortBy([]string{"-_score", "-" + fieldPublished, "_id"})
 	}
-	if !pt.empty() {
+	if p.scored() {
 		req.Highlight = bleve.NewHighlightWithStyle(htmlhl.Name)
 		req.Highlight.Fields = []string{fieldTitle, fieldSummary}
+	}
+	if !q.NoFacets {
+		for _, f := range facetSizes {
+			req.AddFacet(f.name, bleve.NewFacetRequest(f.field, f.size))
+		}
 	}
 	return req, nil
 }
 
-// filters returns the conjunction of q's source, type and date filters, or
-// nil when there are none.
-func filters(q Query) query.Query {
+// query builds the bleve query for p and q's filters.
+func (p *plan) query(q Query) query.Query {
+	bq := bleve.NewBooleanQuery()
+	for i := range p.must {
+		bq.AddMust(p.must[i].bleve(1))
+	}
+	if len(p.soft) > 0 {
+		p.addRanking(bq)
+	}
+	if len(p.must) == 0 && len(p.soft) == 0 {
+		bq.AddMust(bleve.NewMatchAllQuery())
+	}
+	for i := range p.mustNot {
+		bq.AddMustNot(p.mustNot[i].bleve(1))
+	}
+	var filters []query.Query
+	for i := range p.filters {
+		filters = append(filters, p.filters[i].bleve(1))
+	}
+	filters = append(filters, optionFilters(q)...)
+	switch len(filters) {
+	case 0:
+	case 1:
+		bq.AddFilter(filters[0])
+	default:
+		bq.AddFilter(bleve.NewConjunctionQuery(filters...))
+	}
+	return bq
+}
+
+// addRanking adds the soft conditions as Should clauses: per field, any of
+// their terms (weighted by the field's boost), and, when there are several,
+// all of them in the same field (double weight) and all of them anywhere.
+// Without Must clauses bleve requires one Should clause to match, so some
+// word must match.
+func (p *plan) addRanking(bq *query.BooleanQuery) {
+	for _, f := range textFields {
+		var terms []string
+		seen := map[string]bool{}
+		for i := range p.soft {
+			for _, t := range p.soft[i].fieldTerms(f.name) {
+				if !seen[t] {
+					seen[t] = true
+					terms = append(terms, t)
+				}
+			}
+		}
+		if len(terms) == 0 {
+			continue
+		}
+		some := make([]query.Query, len(terms))
+		for i, t := range terms {
+			some[i] = termQuery(t, f.name, f.boost)
+		}
+		bq.AddShould(disjunction(some))
+		if len(p.soft) < 2 {
+			continue
+		}
+		all := make([]query.Query, 0, len(p.soft))
+		for i := range p.soft {
+			fq := p.soft[i].fieldQuery(f.name, 2)
+			if fq == nil {
+				all = nil
+				break
+			}
+			all = append(all, fq)
+		}
+		if len(all) > 0 {
+			bq.AddShould(bleve.NewConjunctionQuery(all...))
+		}
+	}
+	if len(p.soft) > 1 {
+		all := make([]query.Query, len(p.soft))
+		for i := range p.soft {
+			all[i] = p.soft[i].bleve(1)
+		}
+		bq.AddShould(bleve.NewConjunctionQuery(all...))
+	}
+}
+
+// optionFilters are the filters given outside the text (Query.Sources…).
+func optionFilters(q Query) []query.Query {
 	var conj []query.Query
 	terms := func(field string, values []string) {
 		var dis []query.Query
@@ -157,149 +362,161 @@ func filters(q Query) query.Query {
 			if v == "" {
 				continue
 			}
-			tq := bleve.NewTermQuery(v)
+			tq := bleve.NewTermQuery(strings.ToLower(v))
 			tq.SetField(field)
 			dis = append(dis, tq)
 		}
 		if len(dis) > 0 {
-			conj = append(conj, bleve.NewDisjunctionQuery(dis...))
+			conj = append(conj, disjunction(dis))
 		}
 	}
 	terms(fieldSource, q.Sources)
 	terms(fieldType, q.Types)
+	terms(fieldTopics, q.Topics)
 	if q.From != nil || q.To != nil {
 		start, end := dayBounds(q.From, q.To)
-		incl, excl := true, false
-		dq := bleve.NewDateRangeInclusiveQuery(start, end, &incl, &excl)
-		dq.SetField(fieldPublished)
-		conj = append(conj, dq)
+		conj = append(conj, dateRange(start, end))
 	}
-	if len(conj) == 0 {
+	return conj
+}
+
+func dateRange(from, to time.Time) query.Query {
+	incl, excl := true, false
+	dq := bleve.NewDateRangeInclusiveQuery(from, to, &incl, &excl)
+	dq.SetField(fieldPublished)
+	return dq
+}
+
+func termQuery(term, field string, boost float64) query.Query {
+	tq := bleve.NewTermQuery(term)
+	tq.SetField(field)
+	tq.SetBoost(boost)
+	return tq
+}
+
+func disjunction(qs []query.Query) query.Query {
+	if len(qs) == 1 {
+		return qs[0]
+	}
+	return bleve.NewDisjunctionQuery(qs...)
+}
+
+func conjunction(qs []query.Query) query.Query {
+	if len(qs) == 1 {
+		return qs[0]
+	}
+	return bleve.NewConjunctionQuery(qs...)
+}
+
+// bleve returns c as a bleve query, boosts multiplied by scale.
+func (c *cond) bleve(scale float64) query.Query {
+	switch c.kind {
+	case condKeyword:
+		tq := bleve.NewTermQuery(c.value)
+		tq.SetField(c.field)
+		return tq
+	case condDate:
+		return dateRange(c.from, c.to)
+	case condOr:
+		alts := make([]query.Query, len(c.alts))
+		for i := range c.alts {
+			alts[i] = c.alts[i].bleve(scale)
+		}
+		return disjunction(alts)
+	}
+	var dis []query.Query
+	for i := range c.forms {
+		if fq := c.forms[i].query(scale); fq != nil {
+			dis = append(dis, fq)
+		}
+	}
+	if len(dis) == 0 {
+		return bleve.NewMatchNoneQuery()
+	}
+	return disjunction(dis)
+}
+
+// fieldQuery returns c restricted to field, or nil if c has nothing there.
+func (c *cond) fieldQuery(field string, scale float64) query.Query {
+	switch c.kind {
+	case condText:
+		for i := range c.forms {
+			if c.forms[i].field == field {
+				return c.forms[i].query(scale)
+			}
+		}
+		return nil
+	case condOr:
+		var dis []query.Query
+		for i := range c.alts {
+			if fq := c.alts[i].fieldQuery(field, scale); fq != nil {
+				dis = append(dis, fq)
+			}
+		}
+		if len(dis) == 0 {
+			return nil
+		}
+		return disjunction(dis)
+	default:
 		return nil
 	}
-	return bleve.NewConjunctionQuery(conj...)
 }
 
-// parsedText is the user's text split into its parts.
-type parsedText struct {
-	words, phrases       []string
-	notWords, notPhrases []string
+// fieldTerms returns the terms c looks for in field.
+func (c *cond) fieldTerms(field string) []string {
+	switch c.kind {
+	case condText:
+		for i := range c.forms {
+			if c.forms[i].field == field {
+				return c.forms[i].terms()
+			}
+		}
+	case condOr:
+		var out []string
+		for i := range c.alts {
+			out = append(out, c.alts[i].fieldTerms(field)...)
+		}
+		return out
+	}
+	return nil
 }
 
-func (p parsedText) empty() bool {
-	return len(p.words)+len(p.phrases)+len(p.notWords)+len(p.notPhrases) == 0
-}
-
-// parseText splits s into words, "quoted phrases", -words and -"phrases". It
-// never fails: an unclosed quote runs to the end, a lone "-" is ignored, and
-// every other character is left for the analyzers (so "a:b" or "(x" are just
-// text, never query syntax).
-func parseText(s string) parsedText {
-	var p parsedText
-	rs := []rune(s)
-	for i := 0; i < len(rs); {
-		if unicode.IsSpace(rs[i]) {
-			i++
-			continue
-		}
-		neg := false
-		if rs[i] == '-' {
-			neg = true
-			i++
-			if i == len(rs) || unicode.IsSpace(rs[i]) {
-				continue
+// query returns the bleve query for f, or nil if f cannot match (empty, or
+// only phrases in a field without positions).
+func (f *fieldForm) query(scale float64) query.Query {
+	boost := f.boost * scale
+	if len(f.units) > 0 {
+		conj := make([]query.Query, len(f.units))
+		for i, u := range f.units {
+			alts := make([]query.Query, len(u))
+			for j, t := range u {
+				alts[j] = termQuery(t, f.field, boost)
 			}
+			conj[i] = disjunction(alts)
 		}
-		if rs[i] == '"' {
-			j := i + 1
-			for j < len(rs) && rs[j] != '"' {
-				j++
-			}
-			phrase := strings.Join(strings.Fields(string(rs[i+1:j])), " ")
-			i = j + 1
-			if phrase == "" {
-				continue
-			}
-			if neg {
-				p.notPhrases = append(p.notPhrases, phrase)
-			} else {
-				p.phrases = append(p.phrases, phrase)
-			}
-			continue
-		}
-		j := i
-		for j < len(rs) && !unicode.IsSpace(rs[j]) && rs[j] != '"' {
-			j++
-		}
-		word := string(rs[i:j])
-		i = j
-		if neg {
-			p.notWords = append(p.notWords, word)
-		} else {
-			p.words = append(p.words, word)
-		}
+		return conjunction(conj)
 	}
-	return p
-}
-
-// query builds the bleve query for p: MatchAll when p is empty, else a
-// boolean query whose Should clauses score the words per field (all words in
-// one field boosted double), whose Must clauses require each phrase in some
-// field, and whose MustNot clauses exclude the negated words and phrases.
-func (p parsedText) query() query.Query {
-	if p.empty() {
-		return bleve.NewMatchAllQuery()
-	}
-	bq := bleve.NewBooleanQuery()
-	if len(p.words) > 0 {
-		text := strings.Join(p.words, " ")
-		for _, f := range textFields {
-			some := bleve.NewMatchQuery(text)
-			some.SetField(f.name)
-			some.SetBoost(f.boost)
-			bq.AddShould(some)
-			if len(p.words) > 1 {
-				all := bleve.NewMatchQuery(text)
-				all.SetField(f.name)
-				all.SetOperator(query.MatchQueryOperatorAnd)
-				all.SetBoost(2 * f.boost)
-				bq.AddShould(all)
-			}
-		}
-	}
-	for _, ph := range p.phrases {
-		bq.AddMust(phraseAnyField(ph))
-	}
-	if len(p.words) == 0 && len(p.phrases) == 0 {
-		bq.AddMust(bleve.NewMatchAllQuery())
-	}
-	for _, w := range p.notWords {
-		for _, f := range textFields {
-			mq := bleve.NewMatchQuery(w)
-			mq.SetField(f.name)
-			bq.AddMustNot(mq)
-		}
-	}
-	for _, ph := range p.notPhrases {
-		bq.AddMustNot(phraseAnyField(ph))
-	}
-	return bq
-}
-
-// phraseAnyField matches phrase in any text field, with the field boosts.
-// The body keeps no term vectors, so phrases are not matched in the body.
-func phraseAnyField(phrase string) query.Query {
 	var dis []query.Query
-	for _, f := range textFields {
-		if f.name == fieldBody {
-			continue
+	if f.positions {
+		for _, ph := range f.phrases {
+			var q query.Query
+			if len(ph) == 1 && len(ph[0]) == 1 {
+				q = termQuery(ph[0][0], f.field, boost)
+			} else {
+				mq := query.NewMultiPhraseQuery(ph, f.field)
+				mq.SetBoost(boost)
+				q = mq
+			}
+			dis = append(dis, q)
 		}
-		pq := bleve.NewMatchPhraseQuery(phrase)
-		pq.SetField(f.name)
-		pq.SetBoost(f.boost)
-		dis = append(dis, pq)
 	}
-	return bleve.NewDisjunctionQuery(dis...)
+	for _, t := range f.anyOf {
+		dis = append(dis, termQuery(t, f.field, boost))
+	}
+	if len(dis) == 0 {
+		return nil
+	}
+	return disjunction(dis)
 }
 
 // snippet picks the summary fragment if it highlights a match, else the
@@ -327,4 +544,23 @@ func truncate(s string, n int) string {
 		cut = sp
 	}
 	return strings.TrimRight(s[:cut], " ,;:.") + "…"
+}
+
+// maxTopics bounds the topics TopicCounts reports.
+const maxTopics = 10000
+
+// TopicCounts returns how many items carry each topic tag (the taxonomy's
+// and items' own), keyed by topic name in lower case.
+func (x *Index) TopicCounts(ctx context.Context) (map[string]int, error) {
+	req := bleve.NewSearchRequestOptions(bleve.NewMatchAllQuery(), 0, 0, false)
+	req.AddFacet(FacetTopic, bleve.NewFacetRequest(fieldTopics, maxTopics))
+	res, err := x.bi.SearchInContext(ctx, req)
+	if err != nil {
+		return nil, fmt.Errorf("index: topic counts: %w", err)
+	}
+	out := map[string]int{}
+	for _, fc := range facets(res)[FacetTopic] {
+		out[fc.Value] = fc.Count
+	}
+	return out, nil
 }

@@ -59,7 +59,7 @@ func TestSearchMatches(t *testing.T) {
 		{"author surname", Query{Text: "Patel"}, []string{idSocialOlder}},
 		{"author full name", Query{Text: "Andy Bell"}, []string{idMHAct, idSchizophrenia}},
 		{"body only word", Query{Text: "gardening"}, []string{idSocialOlder}},
-		{"query syntax is plain text", Query{Text: `field:(prescribing AND +"`}, social},
+		{"brackets and operators are plain text", Query{Text: `(prescribing AND +)`}, social},
 		{"punctuation only", Query{Text: `:( ) ^~*`}, nil},
 		{"stop words only", Query{Text: "the and of"}, nil},
 		{"lone dash is ignored", Query{Text: "- prescribing"}, social},
@@ -228,28 +228,5 @@ func TestSearchLimitIsCapped(t *testing.T) {
 	}
 	if len(r.Hits) != MaxLimit || r.Total != uint64(len(items)) {
 		t.Errorf("hits %d total %d, want %d and %d", len(r.Hits), r.Total, MaxLimit, len(items))
-	}
-}
-
-func TestParseText(t *testing.T) {
-	tests := []struct {
-		in   string
-		want parsedText
-	}{
-		{"", parsedText{}},
-		{`a "b c" -d -"e  f" g`, parsedText{words: []string{"a", "g"}, phrases: []string{"b c"}, notWords: []string{"d"}, notPhrases: []string{"e f"}}},
-		{`"unclosed phrase`, parsedText{phrases: []string{"unclosed phrase"}}},
-		{`"" - -""`, parsedText{}},
-		{`covid-19 a"b"`, parsedText{words: []string{"covid-19", "a"}, phrases: []string{"b"}}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.in, func(t *testing.T) {
-			got := parseText(tt.in)
-			eq := slices.Equal(got.words, tt.want.words) && slices.Equal(got.phrases, tt.want.phrases) &&
-				slices.Equal(got.notWords, tt.want.notWords) && slices.Equal(got.notPhrases, tt.want.notPhrases)
-			if !eq {
-				t.Errorf("parseText(%q) = %+v, want %+v", tt.in, got, tt.want)
-			}
-		})
 	}
 }

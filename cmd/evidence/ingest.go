@@ -20,9 +20,11 @@ import (
 )
 
 type ingestFlags struct {
-	sources []string
-	json    bool
-	dueOnly bool
+	sources  []string
+	json     bool
+	dueOnly  bool
+	backfill bool
+	maxPages int
 }
 
 // ingestSummary is the JSON document `ingest --json` prints.
@@ -47,11 +49,19 @@ func newIngestCommand(a *app) *cobra.Command {
 		Long: `Fetch each source's feeds politely (robots.txt, one request per second per
 host, conditional GET), store new and changed items and index them.
 
+Each source's layers are tried in order: its feeds (or feeds advertised on its
+home page), its sitemaps (configured, from robots.txt, or the usual places),
+its listing pages. The first layer that works feeds new items; --backfill runs
+them all to find older items. Each new or changed item's page is fetched once
+for its metadata (JSON-LD, OpenGraph, citation_*, bylines, dates); an item two
+publishers announce is stored once with both in announced_by.
+
 Sources named with --source run even when paused or disabled. A source that
 fails is reported with its error; the other sources go on. Exit status 1 when
 any source failed. Ctrl-C stops cleanly: what was fetched is saved.`,
 		Example: `  evidence ingest
-  evidence ingest --source mental-elf --json`,
+  evidence ingest --source mental-elf --json
+  evidence ingest --backfill --max-pages 5`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return a.runIngest(cmd.Context(), f)
@@ -59,6 +69,8 @@ any source failed. Ctrl-C stops cleanly: what was fetched is saved.`,
 	}
 	cmd.Flags().StringSliceVar(&f.sources, "source", nil, "source ID to ingest (repeatable); default all enabled")
 	cmd.Flags().BoolVar(&f.json, "json", false, "print one JSON summary on stdout")
+	cmd.Flags().BoolVar(&f.backfill, "backfill", false, "run every layer (feeds, sitemaps, listing pages), not only the first that works")
+	cmd.Flags().IntVar(&f.maxPages, "max-pages", 20, "with --backfill: listing pages followed per listing URL")
 	return cmd
 }
 
@@ -145,7 +157,22 @@ func (a *app) runIngest(ctx context.Context, f *ingestFlags) error {
 		Store: st, Fetcher: fetcher, Logger: a.logger(),
 		Concurrency: cfg.Ingest.Concurrency, Sources: all, Progress: progress,
 	})
-	reports := p.Run(ctx, chosen)
+	var reports []ingest.Report
+	if f.dueOnly {
+		// The main job backfills a source until it has once succeeded.
+		var fresh, known []ingest.Source
+		for _, src := range chosen {
+			if statuses[src.ID].LastSuccess == nil {
+				fresh = append(fresh, src)
+			} else {
+				known = append(known, src)
+			}
+		}
+		reports = append(p.Run(ctx, fresh, ingest.RunOptions{Backfill: true, MaxItemPages: cfg.Ingest.MaxItemPages}),
+			p.Run(ctx, known, ingest.RunOptions{MaxItemPages: cfg.Ingest.MaxItemPages})...)
+	} else {
+		reports = p.Run(ctx, chosen, ingest.RunOptions{Backfill: f.backfill, MaxPages: f.maxPages, MaxItemPages: cfg.Ingest.MaxItemPages})
+	}
 	finish()
 
 	// Record the runs and index even after Ctrl-C: what was fetched is kept.
@@ -211,9 +238,9 @@ func pausedUntil(cfg *config.Config, s evidence.SourceStatus) time.Time {
 
 func (a *app) printIngestSummary(sum ingestSummary) {
 	tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "SOURCE\tSTATUS\tREQUESTS\tFETCHED\tNOT MODIFIED\tNEW\tUPDATED\tUNCHANGED\tERRORS")
+	fmt.Fprintln(tw, "SOURCE\tSTATUS\tLAYER\tREQUESTS\tFETCHED\tNOT MODIFIED\tNEW\tUPDATED\tUNCHANGED\tMERGED\tERRORS")
 	for _, s := range sum.Sources {
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\n", s.Source, s.Status, s.Requests, s.Fetched, s.NotModified, s.New, s.Updated, s.Unchanged, len(s.Errors))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%d\n", s.Source, s.Status, s.Strategy, s.Requests, s.Fetched, s.NotModified, s.New, s.Updated, s.Unchanged, s.Merged, len(s.Errors))
 	}
 	tw.Flush()
 	for _, s := range sum.Sources {

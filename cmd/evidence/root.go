@@ -107,9 +107,13 @@ Configuration comes from built-in defaults, one YAML file (--config, or
 		newShowCommand(a),
 		newSourcesCommand(a),
 		newReindexCommand(a),
+		newImportCommand(a),
 		newCheckCommand(a),
 		newConfigCommand(a),
 		newReplayCommand(a),
+		newEvalCommand(a),
+		newBenchCommand(a),
+		newTopicsCommand(a),
 		newVersionCommand(a),
 	)
 	return root

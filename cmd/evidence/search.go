@@ -2,8 +2,10 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"html"
+	"io"
 	"strings"
 	"time"
 
@@ -11,10 +13,12 @@ import (
 
 	"github.com/evidencetracker/evidence"
 	"github.com/evidencetracker/evidence/index"
+	"github.com/evidencetracker/evidence/index/querylang"
 )
 
 type searchFlags struct {
 	sources, types []string
+	topics         []string
 	from, to       string
 	limit, offset  int
 	sort           string
@@ -27,6 +31,10 @@ type searchOutput struct {
 	Total  uint64      `json:"total"`
 	TookMS int64       `json:"took_ms"`
 	Hits   []searchHit `json:"hits"`
+	// Facets counts every matching item by source, type, topic and year.
+	Facets map[string][]index.FacetCount `json:"facets"`
+	// Suggestion is a respelt query that finds more ("" if none).
+	Suggestion string `json:"suggestion"`
 }
 
 // searchHit is the item JSON plus score and snippet.
@@ -42,12 +50,27 @@ func newSearchCommand(a *app) *cobra.Command {
 		Use:   "search [QUERY]",
 		Short: "Search the evidence (an empty query lists every item, newest first)",
 		Long: `Search titles, summaries, full text and authors. Words are stemmed, so
-"prescribing" also finds "prescribe"; items with all the words rank first.
-Use "quoted phrases" for exact phrases and -word to exclude a word.
+"prescribing" also finds "prescribe"; UK and US spellings find each other
+(behaviour, behavior) and so do acronyms and what they stand for (CBT,
+cognitive behavioural therapy; IAPT, NHS Talking Therapies). Items with all
+the words rank first.
 
-Snippets mark matches with <mark>; with --json the snippet is HTML (escaped
-apart from <mark>), every other field plain text.`,
+  "older people"                  a phrase (required)
+  -housing  -"link workers"       leave out items with a word or phrase
+  loneliness OR isolation         either
+  title:dementia  author:smith    in the title, by an author
+  source:kings-fund  type:report  topic:"peer support"
+  published:>=2020-01-01  published:<2021  year:2024  published:2020..2022
+
+A malformed query (an unclosed quote, a dangling OR, a bad date, an unknown
+field) is reported with its column (exit status 2).
+
+Every search counts the matches by source, type, topic and year, and
+suggests a respelling when a query finds little. Snippets mark matches with
+<mark>; with --json the snippet is HTML (escaped apart from <mark>), every
+other field plain text.`,
 		Example: `  evidence search "social prescribing"
+  evidence search '"peer support" -prison published:>=2024' --json
   evidence search "peer support" --source mental-elf --from 2024-01-01 --json
   evidence search "" --limit 10 --json`,
 		Args: maxArgs(1),
@@ -62,6 +85,7 @@ apart from <mark>), every other field plain text.`,
 	fl := cmd.Flags()
 	fl.StringSliceVar(&f.sources, "source", nil, "only items from this source ID (repeatable)")
 	fl.StringSliceVar(&f.types, "type", nil, "only items of this type: blog, report, briefing, … (repeatable)")
+	fl.StringSliceVar(&f.topics, "topic", nil, "only items tagged with this topic (repeatable; see `evidence topics`)")
 	fl.StringVar(&f.from, "from", "", "only items published on or after this date (YYYY-MM-DD)")
 	fl.StringVar(&f.to, "to", "", "only items published on or before this date (YYYY-MM-DD)")
 	fl.IntVar(&f.limit, "limit", 20, "number of hits to show (1-1000)")
@@ -127,10 +151,16 @@ func (a *app) runSearch(ctx context.Context, text string, f *searchFlags) error 
 	defer ix.Close()
 
 	res, err := ix.Search(ctx, index.Query{
-		Text: text, Sources: f.sources, Types: f.types, From: from, To: to,
+		Text: text, Sources: f.sources, Types: f.types, Topics: f.topics, From: from, To: to,
 		Limit: f.limit, Offset: f.offset, Sort: f.sort,
 	})
-	if err != nil {
+	var qerr *querylang.Error
+	switch {
+	case errors.As(err, &qerr):
+		return usagef("%v", qerr)
+	case errors.Is(err, evidence.ErrInvalid):
+		return usageError{err}
+	case err != nil:
 		return err
 	}
 	ids := make([]string, len(res.Hits))
@@ -145,7 +175,8 @@ func (a *app) runSearch(ctx context.Context, text string, f *searchFlags) error 
 	for _, it := range items {
 		byID[it.ID] = it
 	}
-	out := searchOutput{Query: text, Total: res.Total, TookMS: res.Took.Milliseconds(), Hits: []searchHit{}}
+	out := searchOutput{Query: text, Total: res.Total, TookMS: res.Took.Milliseconds(), Hits: []searchHit{},
+		Facets: res.Facets, Suggestion: res.Suggestion}
 	for _, h := range res.Hits {
 		it, ok := byID[h.ID]
 		if !ok {
@@ -153,6 +184,8 @@ func (a *app) runSearch(ctx context.Context, text string, f *searchFlags) error 
 			continue
 		}
 		it.Body, it.Provenance = "", nil
+		// The index holds the topic tags (the taxonomy's and the item's own).
+		it.Topics = h.Topics
 		out.Hits = append(out.Hits, searchHit{Item: it, Score: h.Score, Snippet: h.Snippet})
 	}
 	if f.json {
@@ -166,6 +199,9 @@ func (a *app) printHits(out searchOutput, offset int) {
 	w := a.stdout
 	if out.Total == 0 {
 		fmt.Fprintf(w, "No items match %q.\n", out.Query)
+		if out.Suggestion != "" {
+			fmt.Fprintf(w, "Did you mean %q?\n", clean(out.Suggestion))
+		}
 		return
 	}
 	fmt.Fprintf(w, "%d item(s) match %q (%d ms); showing %d-%d\n\n", out.Total, out.Query, out.TookMS, offset+1, offset+len(out.Hits))
@@ -179,11 +215,33 @@ func (a *app) printHits(out searchOutput, offset int) {
 		if len(h.Authors) > 0 {
 			fmt.Fprintf(w, " · %s", clean(strings.Join(h.Authors, ", ")))
 		}
+		if len(h.Topics) > 0 {
+			fmt.Fprintf(w, "\n   topics: %s", clean(strings.Join(h.Topics, ", ")))
+		}
 		fmt.Fprintf(w, "\n   %s\n", clean(h.URL))
 		if s := terminalSnippet(h.Snippet, bold); s != "" {
 			fmt.Fprintf(w, "   %s\n", s)
 		}
 		fmt.Fprintln(w)
+	}
+	if out.Suggestion != "" {
+		fmt.Fprintf(w, "Did you mean %q?\n\n", clean(out.Suggestion))
+	}
+	printFacets(w, out.Facets)
+}
+
+// printFacets prints one line per facet: "By source: mental-elf 12 · …".
+func printFacets(w io.Writer, facets map[string][]index.FacetCount) {
+	for _, name := range []string{index.FacetSource, index.FacetType, index.FacetTopic, index.FacetYear} {
+		fc := facets[name]
+		if len(fc) == 0 {
+			continue
+		}
+		parts := make([]string, len(fc))
+		for i, c := range fc {
+			parts[i] = fmt.Sprintf("%s %d", clean(c.Value), c.Count)
+		}
+		fmt.Fprintf(w, "By %s: %s\n", name, strings.Join(parts, " · "))
 	}
 }
 
