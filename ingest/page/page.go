@@ -23,8 +23,6 @@ import (
 
 	"golang.org/x/net/html"
 	"golang.org/x/net/html/atom"
-
-	"github.com/evidencetracker/evidence"
 )
 
 var (
@@ -65,11 +63,6 @@ func parseHTML(data []byte) (*html.Node, error) {
 		return nil, fmt.Errorf("parse HTML: %w", err)
 	}
 	return doc, nil
-}
-
-// invalid wraps err (or a message) so that it is also evidence.ErrInvalid.
-func invalidf(format string, args ...any) error {
-	return fmt.Errorf("%s: %w", fmt.Sprintf(format, args...), evidence.ErrInvalid)
 }
 
 // attr returns the value of an element's attribute (without namespace).
