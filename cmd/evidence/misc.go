@@ -70,9 +70,25 @@ func (a *app) runShow(ctx context.Context, ref string, jsonOut bool) error {
 	for _, f := range []struct {
 		name string
 		vals []string
-	}{{"authors", it.Authors}, {"topics", it.Topics}, {"announced", it.AnnouncedBy}, {"discusses", it.Discusses}, {"discussed", it.DiscussedBy}, {"pdfs", it.PDFURLs}} {
+	}{{"authors", it.Authors}, {"topics", it.Topics}, {"announced", it.AnnouncedBy}, {"pdfs", it.PDFURLs}} {
 		if len(f.vals) > 0 {
 			fmt.Fprintf(w, "%-10s %s\n", f.name+":", clean(strings.Join(f.vals, "; ")))
+		}
+	}
+	// Relations by title, so a reader can follow them.
+	for _, rel := range []struct {
+		name string
+		ids  []string
+	}{{"discusses", it.Discusses}, {"discussed by", it.DiscussedBy}} {
+		if len(rel.ids) == 0 {
+			continue
+		}
+		others, err := st.ItemsByIDs(ctx, rel.ids)
+		if err != nil {
+			return err
+		}
+		for _, o := range others {
+			fmt.Fprintf(w, "%-10s %s (%s, %s)\n", rel.name+":", clean(o.Title), o.Source, o.ID)
 		}
 	}
 	for _, c := range it.Cites {

@@ -3,12 +3,17 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
+	"os"
+	"slices"
+	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/evidencetracker/evidence"
+	"github.com/evidencetracker/evidence/ingest"
 )
 
 func newSourcesCommand(a *app) *cobra.Command {
@@ -22,7 +27,131 @@ func newSourcesCommand(a *app) *cobra.Command {
 		},
 	}
 	cmd.Flags().BoolVar(&jsonOut, "json", false, "print one JSON document on stdout")
+	cmd.AddCommand(newSourcesTryCommand(a))
 	return cmd
+}
+
+func newSourcesTryCommand(a *app) *cobra.Command {
+	var jsonOut bool
+	var asURL string
+	cmd := &cobra.Command{
+		Use:   "try URL|FILE",
+		Short: "Show what the pipeline would extract from a feed, sitemap, listing or item page, storing nothing",
+		Long: `Fetch a URL (politely, as ingest would) or read a local file and show what
+each layer makes of it: a feed's items, a sitemap's entries, a listing page's
+item and pagination links, or an item page's metadata with the layer that gave
+each field. Nothing is stored. Use it to add a source, to check a pattern
+after a site's redesign, or to diagnose a bad page.
+
+A local file is read as if served at --url (so relative links resolve and the
+owning source's patterns apply).`,
+		Example: `  evidence sources try https://www.nationalelfservice.net/mental-health/feed/
+  evidence sources try page.html --url https://www.kingsfund.org.uk/insight-and-analysis/reports/x --json`,
+		Args: exactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return a.runSourcesTry(cmd.Context(), args[0], asURL, jsonOut)
+		},
+	}
+	cmd.Flags().BoolVar(&jsonOut, "json", false, "print one JSON document on stdout")
+	cmd.Flags().StringVar(&asURL, "url", "", "for a local file: the URL it was served at")
+	return cmd
+}
+
+func (a *app) runSourcesTry(ctx context.Context, target, asURL string, jsonOut bool) error {
+	cfg, err := a.loadConfig()
+	if err != nil {
+		return err
+	}
+	sources, err := compileSources(cfg)
+	if err != nil {
+		return err
+	}
+	var res ingest.TryResult
+	if strings.HasPrefix(target, "http://") || strings.HasPrefix(target, "https://") {
+		fetcher, err := a.newFetcher(cfg)
+		if err != nil {
+			return err
+		}
+		p := ingest.New(ingest.Options{Fetcher: fetcher, Sources: sources, Logger: a.logger()})
+		res, err = p.Try(ctx, target)
+		if err != nil {
+			return err
+		}
+	} else {
+		f, err := os.Open(target)
+		if err != nil {
+			return usagef("%s is neither an http(s) URL nor a readable file: %v", target, err)
+		}
+		defer f.Close()
+		body, err := io.ReadAll(io.LimitReader(f, cfg.Fetch.MaxBodyBytes+1))
+		if err != nil {
+			return fmt.Errorf("read %s: %w", target, err)
+		}
+		if int64(len(body)) > cfg.Fetch.MaxBodyBytes {
+			return fmt.Errorf("read %s: larger than fetch.max_body_bytes (%d bytes)", target, cfg.Fetch.MaxBodyBytes)
+		}
+		p := ingest.New(ingest.Options{Sources: sources, Logger: a.logger()})
+		res, err = p.TryBytes(body, asURL)
+		if err != nil {
+			return err
+		}
+		if res.URL == "" {
+			res.URL = target
+		}
+	}
+	if jsonOut {
+		return a.printJSON(res)
+	}
+	w := a.stdout
+	src := res.Source
+	if src == "" {
+		src = "no configured source"
+	}
+	article := "a"
+	if res.Kind == "item" {
+		article = "an"
+	}
+	fmt.Fprintf(w, "%s: %s %s (%s; %d bytes", clean(res.URL), article, res.Kind, src, res.Bytes)
+	if res.Charset != "" {
+		fmt.Fprintf(w, ", %s", res.Charset)
+	}
+	fmt.Fprintln(w, ")")
+	for _, it := range res.Items {
+		date := "undated"
+		if it.Published != nil {
+			date = it.Published.Format("2 Jan 2006")
+		}
+		fmt.Fprintf(w, "\n- %s\n  %s · %s · %s\n  %s\n", clean(it.Title), it.Type, date, clean(strings.Join(it.Authors, ", ")), clean(it.URL))
+		if res.Kind == "item" {
+			keys := make([]string, 0, len(it.Provenance))
+			for k := range it.Provenance {
+				keys = append(keys, k)
+			}
+			slices.Sort(keys)
+			for _, k := range keys {
+				fmt.Fprintf(w, "  %-10s from %s\n", k, clean(it.Provenance[k]))
+			}
+			if it.Summary != "" {
+				fmt.Fprintf(w, "  summary:   %s\n", clean(it.Summary))
+			}
+			for _, u := range it.PDFURLs {
+				fmt.Fprintf(w, "  pdf:       %s\n", clean(u))
+			}
+		}
+	}
+	if res.Sitemap != nil {
+		fmt.Fprintf(w, "%d %s entries (%d of them items of %s)\n", len(res.Sitemap.Entries), res.Sitemap.Kind, len(res.ItemURLs), src)
+	}
+	if res.Listing != nil {
+		fmt.Fprintf(w, "%d item links, %d pagination links, next: %s\n", len(res.Listing.Items), len(res.Listing.Pagination), clean(res.Listing.Next))
+	}
+	for _, u := range head(res.ItemURLs, 20) {
+		fmt.Fprintf(w, "  %s\n", clean(u))
+	}
+	for _, warn := range res.Warnings {
+		fmt.Fprintf(w, "warning: %s\n", clean(warn))
+	}
+	return nil
 }
 
 // sourceRow is one source in `sources --json`.

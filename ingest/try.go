@@ -1,0 +1,180 @@
+package ingest
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net/url"
+	"strings"
+
+	"github.com/evidencetracker/evidence"
+	"github.com/evidencetracker/evidence/ingest/feed"
+	"github.com/evidencetracker/evidence/ingest/fetch"
+	"github.com/evidencetracker/evidence/ingest/page"
+)
+
+// TryResult is what the pipeline would make of one document, stored
+// nowhere. `evidence sources try --json` prints it.
+type TryResult struct {
+	URL         string `json:"url"`
+	Source      string `json:"source,omitempty"` // the configured source owning the URL's site
+	Kind        string `json:"kind"`             // feed, sitemap, listing, item
+	Status      int    `json:"status,omitempty"`
+	ContentType string `json:"content_type,omitempty"`
+	Charset     string `json:"charset,omitempty"`
+	Bytes       int    `json:"bytes"`
+	// Items are the items the pipeline would store: feed entries, or the
+	// item a page describes (with provenance).
+	Items []evidence.Item `json:"items"`
+	// Sitemap entries and listing links, for those kinds.
+	Sitemap *page.Sitemap `json:"sitemap,omitempty"`
+	Listing *page.Listing `json:"listing,omitempty"`
+	// ItemURLs are the sitemap or listing URLs that are items of the
+	// owning source under its include/exclude patterns.
+	ItemURLs []string `json:"item_urls,omitempty"`
+	Warnings []string `json:"warnings"`
+}
+
+// Try fetches rawURL (unconditionally, politely) and shows what each layer
+// extracts from it, storing nothing.
+func (p *Pipeline) Try(ctx context.Context, rawURL string) (TryResult, error) {
+	if p.opts.Fetcher == nil {
+		return TryResult{}, fmt.Errorf("try %s: no fetcher", rawURL)
+	}
+	resp, err := p.opts.Fetcher.Get(ctx, rawURL, evidence.FetchState{})
+	if err != nil {
+		return TryResult{URL: rawURL, Items: []evidence.Item{}}, fmt.Errorf("try %s: %w", rawURL, err)
+	}
+	res, err := p.TryBytes(resp.Body, resp.URL)
+	res.Status, res.ContentType, res.Charset = resp.Status, resp.ContentType, resp.Charset
+	for _, r := range resp.Redirects {
+		res.Warnings = append(res.Warnings, "redirected from "+r)
+	}
+	return res, err
+}
+
+// TryBytes shows what the pipeline makes of a document already in hand (a
+// local file), as if it had been served at pageURL ("" when unknown: then
+// links stay relative and no source's patterns apply). Files are read as
+// UTF-8 or in the charset they declare.
+func (p *Pipeline) TryBytes(body []byte, pageURL string) (TryResult, error) {
+	res := TryResult{URL: pageURL, Bytes: len(body), Items: []evidence.Item{}, Warnings: []string{}}
+	if utf8, cs, err := fetch.ToUTF8(body, ""); err == nil {
+		body, res.Charset = utf8, cs
+	}
+	var base *url.URL
+	if pageURL != "" {
+		u, err := url.Parse(pageURL)
+		if err != nil || !u.IsAbs() {
+			return res, fmt.Errorf("try: %q is not an absolute URL", pageURL)
+		}
+		base = u
+	}
+	src, owned := p.SourceFor(pageURL)
+	if owned {
+		res.Source = src.ID
+	}
+	if page.IsChallenge(body) {
+		return res, fmt.Errorf("try %s: %w: the server answered with a bot challenge page", pageURL, page.ErrChallenge)
+	}
+	trimmed := bytes.TrimSpace(body)
+	isXML := bytes.HasPrefix(trimmed, []byte("<?xml")) || bytes.HasPrefix(trimmed, []byte("<rss")) ||
+		bytes.HasPrefix(trimmed, []byte("<feed")) || bytes.HasPrefix(trimmed, []byte("<urlset")) ||
+		bytes.HasPrefix(trimmed, []byte("<sitemapindex")) || bytes.HasPrefix(trimmed, []byte("{")) ||
+		bytes.HasPrefix(trimmed, []byte("\x1f\x8b"))
+
+	if isXML {
+		if sm, err := page.ParseSitemap(bytes.NewReader(body)); err == nil || len(sm.Entries) > 0 {
+			res.Kind = "sitemap"
+			if err != nil {
+				res.Warnings = append(res.Warnings, err.Error())
+			}
+			res.Sitemap = &sm
+			for _, e := range sm.Entries {
+				if owned && sm.Kind == page.KindURLSet {
+					if c := p.canonicalFor(src, e.Loc); c != "" && src.IsItemURL(c) {
+						res.ItemURLs = append(res.ItemURLs, c)
+					}
+				}
+			}
+			if owned && sm.Kind == page.KindURLSet && len(res.ItemURLs) == 0 && len(sm.Entries) > 0 {
+				res.Warnings = append(res.Warnings, fmt.Sprintf("0 items from layer sitemap: none of %d URLs matches %s's include patterns", len(sm.Entries), src.ID))
+			}
+			return res, nil
+		}
+		items, err := feed.Parse(bytes.NewReader(body), base)
+		if err != nil {
+			return res, fmt.Errorf("try %s: neither a sitemap nor a feed: %w", pageURL, err)
+		}
+		res.Kind = "feed"
+		for i := range items {
+			it := items[i]
+			if owned {
+				c := p.canonicalFor(src, it.URL)
+				if c == "" || !src.IsItemURL(c) {
+					res.Warnings = append(res.Warnings, fmt.Sprintf("feed entry %s is not an item URL of %s (skipped by the pipeline)", it.URL, src.ID))
+					continue
+				}
+				it.URL, it.Source, it.Type = c, src.ID, src.TypeOf(c)
+			}
+			p.finishLinks(&it)
+			res.Items = append(res.Items, it)
+		}
+		if len(items) == 0 {
+			res.Warnings = append(res.Warnings, "0 items from layer feed")
+		}
+		return res, nil
+	}
+
+	// HTML: an item page when its URL is an item of its source, else a
+	// listing page.
+	if owned && base != nil {
+		if c := p.canonicalFor(src, pageURL); c != "" && src.IsItemURL(c) {
+			m, err := page.Extract(bytes.NewReader(body), base)
+			if err != nil {
+				return res, fmt.Errorf("try %s: %w", pageURL, err)
+			}
+			res.Kind = "item"
+			run := &sourceRun{p: p, src: src, r: &Report{}}
+			it := run.merge(c, candidate{URL: c}, &m)
+			res.Items = append(res.Items, it)
+			res.Warnings = append(res.Warnings, m.Warnings...)
+			return res, nil
+		}
+	}
+	var inc, exc, pag = src.Include, src.Exclude, src.Pagination
+	l, err := page.HarvestLinks(bytes.NewReader(body), base, inc, exc, pag)
+	if err != nil {
+		return res, fmt.Errorf("try %s: %w", pageURL, err)
+	}
+	res.Kind = "listing"
+	res.Listing = &l
+	for _, li := range l.Items {
+		if c := p.canonicalFor(src, li.URL); c != "" {
+			res.ItemURLs = append(res.ItemURLs, c)
+		}
+	}
+	if len(l.Items) == 0 {
+		why := "no source owns this site, so every link counts"
+		if owned {
+			why = fmt.Sprintf("none of its %d links matches %s's include patterns", l.Links, src.ID)
+		}
+		res.Warnings = append(res.Warnings, "0 items from layer listing: "+why)
+	}
+	if len(l.FeedLinks) > 0 {
+		var feeds []string
+		for _, f := range l.FeedLinks {
+			feeds = append(feeds, f.URL)
+		}
+		res.Warnings = append(res.Warnings, "the page advertises feeds: "+strings.Join(feeds, ", "))
+	}
+	return res, nil
+}
+
+func (p *Pipeline) canonicalFor(src Source, raw string) string {
+	c, err := normalize(raw, src)
+	if err != nil {
+		return ""
+	}
+	return c
+}
