@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/evidencetracker/evidence"
+	"github.com/evidencetracker/evidence/index/querylang"
 )
 
 // TestQueryForms runs one query of each form of the language over the
@@ -447,4 +448,33 @@ func TestTaggerTags(t *testing.T) {
 			t.Errorf("Tags(%s) = %v, want %v", tt.id, got, tt.want)
 		}
 	}
+}
+
+func TestPlanStopWords(t *testing.T) {
+	x := openCorpus(t)
+	q, err := querylang.Parse("CBT for the psychosis")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := x.planner.plan(q)
+	if len(p.soft) != 2 || p.vanished != true {
+		t.Errorf("plan of %q: %d soft conditions (want 2: stop words vanish), vanished %v", q, len(p.soft), p.vanished)
+	}
+}
+
+func TestSynonymSnippet(t *testing.T) {
+	x := openSnapshot(t, Options{})
+	r, err := x.Search(t.Context(), Query{Text: "IAPT", Limit: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, h := range r.Hits {
+		if h.ID == snapTalking {
+			if !strings.Contains(h.Snippet, "<mark>NHS Talking Therapies</mark>") || !strings.Contains(h.Snippet, "<mark>IAPT</mark>") {
+				t.Errorf("snippet %q does not mark the synonym and the acronym", h.Snippet)
+			}
+			return
+		}
+	}
+	t.Errorf("%s not found", snapTalking)
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/blevesearch/bleve/v2/analysis/analyzer/custom"
 	"github.com/blevesearch/bleve/v2/analysis/analyzer/keyword"
+	"github.com/blevesearch/bleve/v2/analysis/lang/en"
 	"github.com/blevesearch/bleve/v2/analysis/token/lowercase"
 	"github.com/blevesearch/bleve/v2/analysis/tokenizer/unicode"
 	"github.com/blevesearch/bleve/v2/mapping"
@@ -76,7 +77,7 @@ func newMapping(sp *spec) (*mapping.IndexMappingImpl, error) {
 	if err := im.AddCustomAnalyzer(analyzerName, map[string]any{
 		"type":          custom.Name,
 		"tokenizer":     unicode.Name,
-		"token_filters": []any{lowercase.Name},
+		"token_filters": []any{lowercase.Name, en.StopName},
 	}); err != nil {
 		return nil, fmt.Errorf("index: mapping: name analyzer: %w", err)
 	}

@@ -6,6 +6,7 @@ import (
 
 	"github.com/blevesearch/bleve/v2/analysis"
 	"github.com/blevesearch/bleve/v2/analysis/token/lowercase"
+	"github.com/blevesearch/bleve/v2/analysis/token/stop"
 	"github.com/blevesearch/bleve/v2/analysis/tokenizer/unicode"
 
 	"github.com/evidencetracker/evidence/index/querylang"
@@ -55,9 +56,11 @@ const (
 type cond struct {
 	kind condKind
 	// condText: the forms to look for, one per field searched; the
-	// condition holds if it holds in any of them.
-	forms  []fieldForm
-	phrase bool
+	// condition holds if it holds in any of them. restricted is true for
+	// title: and author: terms.
+	forms      []fieldForm
+	phrase     bool
+	restricted bool
 	// condKeyword: field and exact value.
 	field, value string
 	// condDate: the half-open range of published dates.
@@ -70,7 +73,7 @@ type cond struct {
 func (c *cond) hard() bool {
 	switch c.kind {
 	case condText:
-		return c.phrase || len(c.forms) != len(textFields)
+		return c.phrase || c.restricted
 	case condOr:
 		for i := range c.alts {
 			if c.alts[i].hard() {
@@ -164,7 +167,7 @@ func newPlanner(sp *spec) *planner {
 		text: newTextAnalyzer(sp.text),
 		name: &analysis.DefaultAnalyzer{
 			Tokenizer:    unicode.NewUnicodeTokenizer(),
-			TokenFilters: []analysis.TokenFilter{lowercase.NewLowerCaseFilter()},
+			TokenFilters: []analysis.TokenFilter{lowercase.NewLowerCaseFilter(), stop.NewStopTokensFilter(englishStopWords())},
 		},
 	}
 	if len(sp.text.Synonyms) > 0 {
@@ -239,7 +242,7 @@ func (pl *planner) plainWords(q *querylang.Query) map[[2]int]cond {
 		for i, w := range run {
 			ranges[i] = [2]int{w.start, w.end}
 		}
-		var forms [][]fieldForm = make([][]fieldForm, len(run))
+		forms := make([][]fieldForm, len(run))
 		for _, f := range textFields {
 			a := pl.text
 			if f.name == fieldAuthors {
@@ -282,36 +285,6 @@ func (pl *planner) plainWords(q *querylang.Query) map[[2]int]cond {
 		}
 	}
 	flush()
-	// A field where a word analysed to nothing keeps no form; a word with
-	// no form at all vanished. Words keep the forms of every field they
-	// have, but "soft" needs all text fields: a word that has no form in
-	// authors only (a stop word there, a word elsewhere) is still soft.
-	for k, c := range out {
-		if len(c.forms) > 0 && len(c.forms) < len(textFields) {
-			c.forms = padForms(c.forms)
-			out[k] = c
-		}
-	}
-	return out
-}
-
-// padForms adds empty forms for the text fields c lacks, so a plain word
-// stays a ranked (soft) condition; empty forms never match.
-func padForms(forms []fieldForm) []fieldForm {
-	out := make([]fieldForm, 0, len(textFields))
-	for _, f := range textFields {
-		found := false
-		for _, ff := range forms {
-			if ff.field == f.name {
-				out = append(out, ff)
-				found = true
-				break
-			}
-		}
-		if !found {
-			out = append(out, fieldForm{field: f.name, boost: f.boost, positions: f.positions})
-		}
-	}
 	return out
 }
 
@@ -407,11 +380,8 @@ func (pl *planner) term(t querylang.Term) (cond, bool) {
 	if len(forms) == 0 {
 		return cond{}, false
 	}
-	c := cond{kind: condText, forms: forms, phrase: t.Phrase}
-	if t.Field == querylang.FieldText && !t.Phrase {
-		c.forms = padForms(forms)
-	}
-	return c, true
+	restricted := t.Field == querylang.FieldTitle || t.Field == querylang.FieldAuthor
+	return cond{kind: condText, forms: forms, phrase: t.Phrase, restricted: restricted}, true
 }
 
 // phraseForm analyses a phrase: its own slots, the variants with each

@@ -41,7 +41,7 @@ func (a *app) openStore(ctx context.Context, cfg *config.Config) (*store.Store, 
 // items the store holds but the index has not seen yet (a crash between the
 // two) are indexed before it is returned.
 func (a *app) openIndex(ctx context.Context, cfg *config.Config, st *store.Store, sync bool) (*index.Index, error) {
-	opts := index.Options{Path: indexPath(cfg), Logger: a.logger(), BatchSize: cfg.Index.BatchSize}
+	opts := a.indexOptions(cfg)
 	ix, err := index.Open(ctx, opts)
 	if errors.Is(err, index.ErrCorrupt) {
 		a.logger().Warn("index cannot be opened; rebuilding it from the store", "path", opts.Path, "err", err)
