@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 
 BIN=./bin/evidence
 DATA=./demo-data
-SOURCES=(${DEMO_SOURCES:-mental-elf})
+SOURCES=(${DEMO_SOURCES:-mental-elf centre-for-mental-health kings-fund national-voices})
 HOSTS="www.nationalelfservice.net www.centreformentalhealth.org.uk www.kingsfund.org.uk www.nationalvoices.org.uk"
 
 rm -rf "$DATA"
@@ -30,18 +30,24 @@ connect=""
 for h in $HOSTS; do connect="${connect:+$connect,}$h=$addr"; done
 export EVIDENCE_FETCH_CONNECT_TO="$connect"
 export EVIDENCE_LOG_LEVEL="${EVIDENCE_LOG_LEVEL:-warn}"
+# The replay is our own server on loopback: the polite 1 request/s/host
+# that real publishers get would only make the demo slow.
+export EVIDENCE_FETCH_RATE_PER_HOST="${EVIDENCE_FETCH_RATE_PER_HOST:-50}"
 
 args=()
 for s in "${SOURCES[@]}"; do args+=(--source "$s"); done
-echo "== evidence ingest ${args[*]}"
-"$BIN" --data "$DATA" ingest "${args[@]}"
+echo "== evidence ingest --backfill ${args[*]}"
+"$BIN" --data "$DATA" ingest --backfill "${args[@]}"
 
-for q in "social prescribing" "CBT for psychosis" "peer support"; do
+for q in "social prescribing" "CBT for psychosis" "recovery public mental health"; do
   echo
   echo "== evidence search \"$q\" --limit 3"
   "$BIN" --data "$DATA" search "$q" --limit 3
 done
 
+echo
+echo "== the ImROC briefing, and who discusses it"
+"$BIN" --data "$DATA" show https://www.centreformentalhealth.org.uk/publications/recovery-public-mental-health-and-wellbeing/
 echo
 echo "== evidence sources"
 "$BIN" --data "$DATA" sources
