@@ -148,7 +148,7 @@ func (a *app) runIngest(ctx context.Context, f *ingestFlags) error {
 		chosen = append(chosen, src)
 	}
 
-	fetcher, err := a.newFetcher(cfg)
+	fetcher, err := a.newFetcher(cfg, st)
 	if err != nil {
 		return err
 	}

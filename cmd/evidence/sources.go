@@ -68,7 +68,7 @@ func (a *app) runSourcesTry(ctx context.Context, target, asURL string, jsonOut b
 	}
 	var res ingest.TryResult
 	if strings.HasPrefix(target, "http://") || strings.HasPrefix(target, "https://") {
-		fetcher, err := a.newFetcher(cfg)
+		fetcher, err := a.newFetcher(cfg, nil)
 		if err != nil {
 			return err
 		}

@@ -83,7 +83,9 @@ func (a *app) syncIndex(ctx context.Context, cfg *config.Config, st *store.Store
 	})
 }
 
-func (a *app) newFetcher(cfg *config.Config) (*fetch.Client, error) {
+// newFetcher builds the HTTP client; robots, if not nil, keeps robots.txt
+// between runs.
+func (a *app) newFetcher(cfg *config.Config, robots fetch.RobotsCache) (*fetch.Client, error) {
 	ct, err := cfg.Fetch.ConnectToMap()
 	if err != nil {
 		return nil, fmt.Errorf("config fetch.connect_to: %w", err)
@@ -107,6 +109,7 @@ func (a *app) newFetcher(cfg *config.Config) (*fetch.Client, error) {
 		MaxRetryWait:   cfg.Fetch.MaxRetryWait,
 		ConnectTo:      ct,
 		IgnoreRobots:   cfg.Fetch.IgnoreRobots,
+		RobotsCache:    robots,
 		Logger:         a.logger(),
 	})
 }

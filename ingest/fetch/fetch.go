@@ -76,6 +76,8 @@ type Options struct {
 	ConnectTo map[string]string
 	// IgnoreRobots skips robots.txt (default false: obeyed).
 	IgnoreRobots bool
+	// RobotsCache, if set, keeps robots.txt between runs for RobotsTTL.
+	RobotsCache RobotsCache
 	// Logger receives debug and retry logs; nil discards them.
 	Logger *slog.Logger
 	// Now is the clock (default time.Now); used for the rate limiter,

@@ -64,15 +64,51 @@ func (c *Client) robotsFor(ctx context.Context, u *url.URL) (*robotsRules, error
 	if e.rules != nil && c.now().Sub(e.rules.fetched) < RobotsTTL {
 		return e.rules, nil
 	}
-	rules, err := c.fetchRobots(ctx, u)
+	// A robots.txt another run read less than RobotsTTL ago is still good
+	// (RFC 9309 §2.4): an unchanged re-run then asks the host nothing new.
+	if cache := c.opts.RobotsCache; cache != nil && e.rules == nil {
+		body, status, at, found, err := cache.LoadRobots(ctx, key)
+		if err != nil {
+			c.log.Warn("fetch: robots.txt cache unreadable; fetching", "origin", key, "err", err)
+		} else if found && c.now().Sub(at) < RobotsTTL {
+			e.rules = c.robotsRulesFrom(u, status, body, at)
+			return e.rules, nil
+		}
+	}
+	rules, status, body, err := c.fetchRobots(ctx, u)
 	if err != nil {
 		return nil, err
 	}
 	e.rules = rules
+	if cache := c.opts.RobotsCache; cache != nil && rules.err == nil {
+		if err := cache.SaveRobots(ctx, key, body, status, rules.fetched); err != nil {
+			c.log.Warn("fetch: cannot cache robots.txt", "origin", key, "err", err)
+		}
+	}
 	return rules, nil
 }
 
-func (c *Client) fetchRobots(ctx context.Context, u *url.URL) (*robotsRules, error) {
+// RobotsCache keeps robots.txt between runs. Only usable answers are saved
+// (a file, or a 4xx meaning "no restrictions"); an unreachable robots.txt is
+// asked again next time.
+type RobotsCache interface {
+	LoadRobots(ctx context.Context, origin string) (body []byte, status int, fetchedAt time.Time, ok bool, err error)
+	SaveRobots(ctx context.Context, origin string, body []byte, status int, fetchedAt time.Time) error
+}
+
+// robotsRulesFrom rebuilds rules from a cached answer.
+func (c *Client) robotsRulesFrom(u *url.URL, status int, body []byte, at time.Time) *robotsRules {
+	if status >= 400 {
+		return &robotsRules{fetched: at}
+	}
+	rules := c.parseRobots(u, body)
+	rules.fetched = at
+	return rules
+}
+
+// fetchRobots asks the host for its robots.txt and returns the rules, with
+// the status and body to cache.
+func (c *Client) fetchRobots(ctx context.Context, u *url.URL) (*robotsRules, int, []byte, error) {
 	robotsURL := &url.URL{Scheme: u.Scheme, Host: u.Host, Path: "/robots.txt"}
 	c.stats.robots.Add(1)
 	raw, _, err := c.follow(ctx, robotsURL, nil, false)
@@ -81,26 +117,35 @@ func (c *Client) fetchRobots(ctx context.Context, u *url.URL) (*robotsRules, err
 	switch {
 	case err == nil:
 	case ctx.Err() != nil:
-		return nil, ctx.Err()
+		return nil, 0, nil, ctx.Err()
 	case errors.As(err, &se) && se.Status >= 400 && se.Status < 500 && se.Status != http.StatusTooManyRequests:
 		// RFC 9309 §2.3.1.3: "unavailable" (4xx, a plain 403 included) means
 		// no restrictions; a page fetch will still report a real block.
 		c.log.Debug("fetch: no robots.txt, all allowed", "url", robotsURL.String(), "status", se.Status)
-		return rules, nil
+		return rules, se.Status, nil, nil
 	case errors.Is(err, ErrTooManyRedirects):
 		// RFC 9309 §2.3.1.2: more than five redirects may be taken as unavailable.
-		return rules, nil
+		return rules, http.StatusNotFound, nil, nil
 	case errors.Is(err, ErrBlocked):
 		rules.err, rules.kind = err, ErrBlocked
-		return rules, nil
+		return rules, 0, nil, nil
 	default:
 		// RFC 9309 §2.3.1.4: unreachable (5xx, network) means disallow all;
 		// so does a 429 (slow down) that outlasted the retries.
 		rules.err, rules.kind = err, ErrRobotsUnavailable
-		return rules, nil
+		return rules, 0, nil, nil
 	}
+	parsed := c.parseRobots(u, raw.body)
+	parsed.fetched = rules.fetched
+	return parsed, http.StatusOK, raw.body, nil
+}
 
-	body := bytes.TrimPrefix(raw.body, []byte{0xEF, 0xBB, 0xBF})
+// parseRobots reads a robots.txt body into rules (Crawl-delay applied to
+// the host's limiter).
+func (c *Client) parseRobots(u *url.URL, raw []byte) *robotsRules {
+	robotsURL := &url.URL{Scheme: u.Scheme, Host: u.Host, Path: "/robots.txt"}
+	rules := &robotsRules{fetched: c.now()}
+	body := bytes.TrimPrefix(raw, []byte{0xEF, 0xBB, 0xBF})
 	data, err := robotstxt.FromBytes(body)
 	if err != nil {
 		// temoto/robotstxt rejects the whole file for a stray line; RFC 9309
@@ -110,7 +155,7 @@ func (c *Client) fetchRobots(ctx context.Context, u *url.URL) (*robotsRules, err
 	if err != nil {
 		rules.err = fmt.Errorf("robots.txt at %s could not be parsed: %w", robotsURL, err)
 		rules.kind = ErrRobotsUnavailable
-		return rules, nil
+		return rules
 	}
 	rules.data = data
 	rules.sitemaps = data.Sitemaps
@@ -119,7 +164,7 @@ func (c *Client) fetchRobots(ctx context.Context, u *url.URL) (*robotsRules, err
 		c.host(u).limiter.atMostEvery(rules.crawlDelay, c.now())
 		c.log.Debug("fetch: robots.txt crawl-delay", "host", u.Host, "delay", rules.crawlDelay)
 	}
-	return rules, nil
+	return rules
 }
 
 // sanitizeRobots drops robots.txt lines the parser rejects: rules before any
