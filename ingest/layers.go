@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/http"
 	"net/url"
 	"slices"
 	"sort"
@@ -185,6 +186,14 @@ func (s *sourceRun) get(ctx context.Context, u string) (*fetch.Response, evidenc
 		if errors.Is(err, fetch.ErrBlocked) {
 			s.r.Blocked = true
 			return nil, prev, errAbort{s.errorf("blocked: %w", err)}
+		}
+		// A 429 that outlasted the fetcher's retries (each after the
+		// Retry-After the site asked for) is about the whole host, not this
+		// URL: stop the source for this run instead of sending every other
+		// feed, sitemap and item page into the same storm.
+		var se *fetch.StatusError
+		if errors.As(err, &se) && se.Status == http.StatusTooManyRequests {
+			return nil, prev, errAbort{s.errorf("rate limited by the site (HTTP 429 after honouring Retry-After); no more requests this run: %w", err)}
 		}
 		if ctx.Err() != nil {
 			return nil, prev, errAbort{s.errorf("%w", ctx.Err())}
@@ -422,6 +431,7 @@ func (s *sourceRun) listings(ctx context.Context) (bool, error) {
 	for _, start := range s.src.Listings {
 		queue := []string{start}
 		visited := map[string]bool{}
+		stopped := false // the walk ended early (an error, 304, no items), not at the page limit
 		for len(queue) > 0 && len(visited) < s.ro.maxPages() {
 			u := queue[0]
 			queue = queue[1:]
@@ -437,16 +447,19 @@ func (s *sourceRun) listings(ctx context.Context) (bool, error) {
 					return worked, err
 				}
 				errs = append(errs, wrapLayer(err, "listing", u))
+				stopped = true
 				break
 			}
 			if resp.NotModified || resp.Unchanged {
 				worked = true
+				stopped = true
 				break // nothing new on this page, so none on older ones
 			}
 			base, _ := url.Parse(resp.URL)
 			l, err := page.HarvestLinks(bytes.NewReader(resp.Body), base, s.src.Include, s.src.Exclude, s.src.Pagination)
 			if err != nil {
 				errs = append(errs, s.errorf("listing %s: %w", u, err))
+				stopped = true
 				break
 			}
 			if len(l.Items) == 0 {
@@ -455,6 +468,7 @@ func (s *sourceRun) listings(ctx context.Context) (bool, error) {
 					why = "the links may be rendered client-side; rely on the sitemap"
 				}
 				errs = append(errs, s.errorf("listing %s: 0 items from layer listing (%d links on the page, none matched the include patterns; %s)", u, l.Links, why))
+				stopped = true
 				break
 			}
 			worked = true
@@ -476,8 +490,11 @@ func (s *sourceRun) listings(ctx context.Context) (bool, error) {
 				}
 			}
 		}
-		if len(queue) > 0 && s.ro.Backfill {
-			s.p.log.Info("listing pagination stopped at the page limit", "source", s.src.ID, "listing", start, "max_pages", s.ro.maxPages())
+		// A backfill asked for every page: say when the page limit cut it
+		// (an endless pagination loop ends here too), so the report shows
+		// it, not only the log.
+		if s.ro.Backfill && !stopped && slices.ContainsFunc(queue, func(u string) bool { return !visited[s.p.Canonical(u)] }) {
+			s.note(s.errorf("listing %s: stopped after %d pages (the page limit, --max-pages); older pages were not read", start, len(visited)))
 		}
 	}
 	return worked, errors.Join(errs...)

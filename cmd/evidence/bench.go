@@ -24,6 +24,7 @@ func newBenchCommand(a *app) *cobra.Command {
 		Args:  noArgs,
 	}
 	cmd.AddCommand(newBenchSearchCommand(a))
+	cmd.AddCommand(newBenchIngestCommand(a))
 	return cmd
 }
 

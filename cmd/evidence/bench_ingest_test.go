@@ -1,0 +1,95 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"path/filepath"
+	"testing"
+
+	"github.com/evidencetracker/evidence/config"
+)
+
+// BenchmarkIngestSnapshots ingests the four snapshot sites from an
+// in-process replay server, as `evidence bench ingest` does: "first" is a
+// full first ingest with backfill into a new data directory, "unchanged" a
+// re-ingest over the unchanged snapshots. Besides ns/op it reports the
+// requests and the bytes read from the wire per ingest, and items/s.
+//
+//	go test -run '^$' -bench IngestSnapshots -benchtime 3x ./cmd/evidence/
+func BenchmarkIngestSnapshots(b *testing.B) {
+	l, err := config.Load(config.LoadOptions{Environ: []string{}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	a := &app{stdout: &bytes.Buffer{}, stderr: &bytes.Buffer{}, loaded: l}
+	a.log = newLogger(a.stderr, "error", "text")
+	dir := filepath.Join("..", "..", "testdata", "snapshots")
+	ctx := context.Background()
+	start := func(b *testing.B) *ingestBench {
+		b.Helper()
+		ib, err := a.startIngestBench(ctx, l.Config, dir, defaultBenchRate, b.TempDir())
+		if err != nil {
+			b.Fatal(err)
+		}
+		return ib
+	}
+	report := func(b *testing.B, runs []ingestBenchRun) {
+		b.Helper()
+		var req, bytesRead, items int64
+		var secs float64
+		for _, r := range runs {
+			if len(r.Errors) > 0 {
+				b.Logf("%s: errors %v", r.Name, r.Errors)
+			}
+			req += r.Requests
+			bytesRead += r.BytesRead
+			items += int64(r.New + r.Updated + r.Unchanged + r.Merged)
+			secs += r.WallMS / 1000
+		}
+		n := float64(len(runs))
+		b.ReportMetric(float64(req)/n, "requests/op")
+		b.ReportMetric(float64(bytesRead)/n, "bytes/op")
+		if secs > 0 {
+			b.ReportMetric(float64(items)/secs, "items/s")
+		}
+	}
+
+	b.Run("first", func(b *testing.B) {
+		var runs []ingestBenchRun
+		for b.Loop() {
+			b.StopTimer()
+			ib := start(b)
+			b.StartTimer()
+			r, err := ib.run(ctx, "first ingest")
+			b.StopTimer()
+			if err != nil {
+				b.Fatal(err)
+			}
+			if err := ib.Close(); err != nil {
+				b.Fatal(err)
+			}
+			b.StartTimer()
+			runs = append(runs, r)
+		}
+		report(b, runs)
+	})
+	b.Run("unchanged", func(b *testing.B) {
+		ib := start(b)
+		defer ib.Close()
+		if _, err := ib.run(ctx, "first ingest"); err != nil {
+			b.Fatal(err)
+		}
+		var runs []ingestBenchRun
+		for b.Loop() {
+			r, err := ib.run(ctx, "unchanged re-ingest")
+			if err != nil {
+				b.Fatal(err)
+			}
+			if flags := reingestFlags(r); len(flags) > 0 {
+				b.Logf("re-ingest: %v", flags)
+			}
+			runs = append(runs, r)
+		}
+		report(b, runs)
+	})
+}
