@@ -112,6 +112,9 @@ type DupQuery struct {
 	Window time.Duration
 }
 
+// AliasPair is an old URL (Alias) and the canonical URL it stands for.
+type AliasPair struct{ Alias, URL string }
+
 // SourceStatus is what `evidence sources` reports for one source.
 type SourceStatus struct {
 	ID                  string     `json:"id"`

@@ -131,6 +131,9 @@ type Source struct {
 	Pagination    []string      `key:"pagination"`
 	DefaultType   string        `key:"default_type"`
 	Types         []TypeRule    `key:"types"`
+	// AliasRules map the site's old URL paths to current ones, first
+	// match wins (links to old URLs resolve; `evidence aliases load`).
+	AliasRules []AliasRule `key:"alias_rules"`
 }
 
 // Strategy names the first configured layer, the one that feeds new items.
@@ -151,6 +154,16 @@ func (s Source) Strategy() string {
 type TypeRule struct {
 	Pattern string `key:"pattern"`
 	Type    string `key:"type"`
+}
+
+// AliasRule maps an old URL path matching Pattern (a Go regexp over the
+// path, e.g. '^/blog/[0-9]{4}/[0-9]{2}/([^/]+)/?$') to Target, an absolute
+// path on the same site with $1… from Pattern's groups; Lowercase
+// lower-cases the result.
+type AliasRule struct {
+	Pattern   string `key:"pattern"`
+	Target    string `key:"target"`
+	Lowercase bool   `key:"lowercase"`
 }
 
 // ConnectToMap parses Fetch.ConnectTo into host → address.

@@ -137,6 +137,14 @@ func TestErrorsNameTheKey(t *testing.T) {
 		{"unknown field in topic query", "topics:\n  - {name: a, query: 'colour:red'}\n", "topics[0].query", `unknown field "colour"`},
 		{"topic in topic query", "topics:\n  - {name: a, query: 'topic:housing'}\n", "topics[0].query", "cannot be used in a topic's own query"},
 		{"exclusions only", "topics:\n  - {name: a, query: '-housing'}\n", "topics[0].query", "not only -exclusions"},
+		{"bad alias pattern", "sources:\n  kings-fund:\n    alias_rules: [{pattern: '^/blog/(', target: '/b/$1'}]\n", "sources.kings-fund.alias_rules[0].pattern", "bad regular expression"},
+		{"empty alias pattern", "sources:\n  kings-fund:\n    alias_rules: [{target: '/b/'}]\n", "sources.kings-fund.alias_rules[0].pattern", "must not be empty"},
+		{"relative alias target", "sources:\n  kings-fund:\n    alias_rules: [{pattern: '^/blog/(.+)$', target: 'blogs/$1'}]\n", "sources.kings-fund.alias_rules[0].target", "absolute path"},
+		{"alias target as a URL", "sources:\n  kings-fund:\n    alias_rules: [{pattern: '^/blog/(.+)$', target: 'https://x.org/$1'}]\n", "sources.kings-fund.alias_rules[0].target", "absolute path"},
+		{"scheme-relative alias target", "sources:\n  kings-fund:\n    alias_rules: [{pattern: '^/blog/(.+)$', target: '//x.org/$1'}]\n", "sources.kings-fund.alias_rules[0].target", "absolute path"},
+		{"alias target group missing", "sources:\n  kings-fund:\n    alias_rules: [{pattern: '^/blog/(.+)$', target: '/b/$2'}]\n", "sources.kings-fund.alias_rules[0].target", "has 1 group"},
+		{"alias target $1x", "sources:\n  kings-fund:\n    alias_rules: [{pattern: '^/blog/(.+)$', target: '/b/$1x'}]\n", "sources.kings-fund.alias_rules[0].target", "${1}x"},
+		{"unknown alias rule key", "sources:\n  kings-fund:\n    alias_rules: [{pattern: '^/b/(.+)$', target: '/$1', lower: true}]\n", "sources.kings-fund.alias_rules[0].lower", "unknown key"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -190,6 +198,35 @@ func TestDefaultTopics(t *testing.T) {
 	}
 	if len(l.Config.Topics) != 1 || l.Config.Topics[0] != (Topic{Name: "only", Description: "x", Query: "housing OR homes"}) {
 		t.Errorf("topics = %+v, want the file's one", l.Config.Topics)
+	}
+}
+
+func TestDefaultAliasRules(t *testing.T) {
+	l, err := Load(LoadOptions{Environ: []string{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	kf := l.Config.Sources["kings-fund"].AliasRules
+	targets := map[string]bool{}
+	for _, r := range kf {
+		targets[r.Target] = r.Lowercase
+	}
+	for _, want := range []string{"/insight-and-analysis/blogs/$1", "/insight-and-analysis/press-releases/$1",
+		"/insight-and-analysis/articles/$1", "/insight-and-analysis/reports/$1"} {
+		if lower, ok := targets[want]; !ok || !lower {
+			t.Errorf("kings-fund alias_rules lack %s (lower-cased): %+v", want, kf)
+		}
+	}
+	if cmh := l.Config.Sources["centre-for-mental-health"].AliasRules; len(cmh) != 1 || cmh[0].Target != "/$1/" {
+		t.Errorf("centre-for-mental-health alias_rules = %+v, want /blogs/<slug> → /<slug>/", cmh)
+	}
+	// A file's list replaces the defaults: that is how a wrong guess is fixed.
+	l, err = Load(LoadOptions{File: writeFile(t, "sources:\n  kings-fund:\n    alias_rules:\n      - {pattern: '^/publications/([^/]+)$', target: '/insight-and-analysis/long-reads/$1'}\n"), Environ: []string{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := l.Config.Sources["kings-fund"].AliasRules; len(got) != 1 || got[0].Target != "/insight-and-analysis/long-reads/$1" || got[0].Lowercase {
+		t.Errorf("alias_rules = %+v, want the file's one", got)
 	}
 }
 

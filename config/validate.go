@@ -8,6 +8,7 @@ import (
 	"os"
 	"reflect"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -207,6 +208,52 @@ func validateSource(add func(key, format string, a ...any), id string, s Source)
 		}
 		if !itemTypes[r.Type] {
 			add(k+".type", "%q is not a known item type (%s)", r.Type, typeList())
+		}
+	}
+	for i, r := range s.AliasRules {
+		validateAliasRule(add, fmt.Sprintf("%s[%d]", key("alias_rules"), i), r)
+	}
+}
+
+// groupRef finds $name, ${name} and $$ in a regexp replacement template,
+// as regexp.Expand reads them (the longest run of letters, digits and _).
+var groupRef = regexp.MustCompile(`\$(?:\$|\{([^}]*)\}|([A-Za-z0-9_]+))`)
+
+// validateAliasRule checks that the pattern compiles and that the target
+// is an absolute path whose $references name groups the pattern has, so
+// every match expands to a path on the site.
+func validateAliasRule(add func(key, format string, a ...any), k string, r AliasRule) {
+	re, err := regexp.Compile(r.Pattern)
+	switch {
+	case r.Pattern == "":
+		add(k+".pattern", "must not be empty")
+	case err != nil:
+		add(k+".pattern", "bad regular expression: %v", err)
+	}
+	switch {
+	case r.Target == "":
+		add(k+".target", "must not be empty")
+		return
+	case !strings.HasPrefix(r.Target, "/") || strings.HasPrefix(r.Target, "//"):
+		add(k+".target", "%q must be an absolute path on the source's site, starting with one \"/\" (like /insight-and-analysis/blogs/$1)", r.Target)
+		return
+	}
+	if re == nil || r.Pattern == "" {
+		return
+	}
+	for _, m := range groupRef.FindAllStringSubmatch(r.Target, -1) {
+		name := m[1] + m[2]
+		if m[0] == "$$" {
+			continue
+		}
+		if n, err := strconv.Atoi(name); err == nil {
+			if n > re.NumSubexp() {
+				add(k+".target", "%s refers to group %d but the pattern has %d group(s)", m[0], n, re.NumSubexp())
+			}
+			continue
+		}
+		if re.SubexpIndex(name) < 0 {
+			add(k+".target", "%s names no group of the pattern (write ${1}x, not $1x, to follow a group with letters or digits)", m[0])
 		}
 	}
 }

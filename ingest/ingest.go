@@ -217,23 +217,31 @@ func (p *Pipeline) finishLinks(it *evidence.Item) {
 }
 
 // Canonical normalises any URL with the rules of the configured source that
-// owns its host (generic rules otherwise); "" if it is not a usable URL.
+// owns its host (generic rules otherwise); "" if it is not a usable URL. An
+// old URL of that source that one of its alias rules maps becomes the
+// current URL, so links written before a site moved resolve.
 func (p *Pipeline) Canonical(raw string) string {
 	u, err := url.Parse(strings.TrimSpace(raw))
 	if err != nil {
 		return ""
 	}
+	owner := -1
 	rules := urlnorm.Rules{}
 	host := strings.ToLower(u.Hostname())
-	for _, s := range p.opts.Sources {
+	for i, s := range p.opts.Sources {
 		if s.ownsHost(host) {
-			rules = s.Rules
+			owner, rules = i, s.Rules
 			break
 		}
 	}
 	c, err := urlnorm.Normalize(raw, nil, rules)
 	if err != nil {
 		return ""
+	}
+	if owner >= 0 {
+		if t, ok := p.opts.Sources[owner].AliasTarget(c); ok {
+			return t
+		}
 	}
 	return c
 }

@@ -21,6 +21,7 @@ type SourceSpec struct {
 	Pagination                []string
 	DefaultType               string
 	Types                     []TypeRuleSpec
+	AliasRules                []AliasRuleSpec
 }
 
 // TypeRuleSpec maps URLs matching Pattern to Type.
@@ -35,6 +36,8 @@ type Source struct {
 	Pagination                []*regexp.Regexp
 	DefaultType               string
 	Types                     []TypeRule
+	// AliasRules map the site's old URLs to current ones (see AliasTarget).
+	AliasRules []AliasRule
 }
 
 // TypeRule is a compiled TypeRuleSpec.
@@ -81,6 +84,9 @@ func Compile(s SourceSpec) (Source, error) {
 			return Source{}, fmt.Errorf("source %s: types[%d] %q: %w", s.ID, i, r.Pattern, err)
 		}
 		out.Types = append(out.Types, TypeRule{Pattern: re, Type: r.Type})
+	}
+	if out.AliasRules, err = compileAliasRules(s.ID, s.AliasRules); err != nil {
+		return Source{}, err
 	}
 	return out, nil
 }

@@ -109,63 +109,111 @@ func (s *Store) AddAlias(ctx context.Context, alias, canonicalURL string) error 
 	} else if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return fmt.Errorf("store: add alias %q → %q: %w", alias, canonicalURL, err)
 	}
-	err = s.withTx(ctx, func(tx *sql.Tx) error {
-		target := canonicalURL
-		var next string
-		err := tx.QueryRowContext(ctx, `SELECT url FROM aliases WHERE alias = ?`, target).Scan(&next)
-		switch {
-		case err == nil:
-			target = next
-		case !errors.Is(err, sql.ErrNoRows):
-			return err
-		}
-		if target == alias {
-			return nil // would be a cycle: alias is already canonical for canonicalURL
-		}
-		var hidden string
-		err = tx.QueryRowContext(ctx, `SELECT id FROM items WHERE url = ?`, alias).Scan(&hidden)
-		switch {
-		case err == nil:
-			return fmt.Errorf("%q is the url of stored item %q: %w", alias, hidden, evidence.ErrConflict)
-		case !errors.Is(err, sql.ErrNoRows):
-			return err
-		}
-		affected := []string{alias}
-		rows, err := tx.QueryContext(ctx, `SELECT alias FROM aliases WHERE url = ?`, alias)
-		if err != nil {
-			return err
-		}
-		for rows.Next() {
-			var a string
-			if err := rows.Scan(&a); err != nil {
-				rows.Close()
-				return err
-			}
-			affected = append(affected, a)
-		}
-		err = rows.Err()
-		rows.Close()
-		if err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, `
-			INSERT INTO aliases (alias, url, created_at) VALUES (?, ?, ?)
-			ON CONFLICT (alias) DO UPDATE SET url = excluded.url WHERE aliases.url != excluded.url`,
-			alias, target, fmtTime(s.now())); err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, `UPDATE aliases SET url = ? WHERE url = ?`, target, alias); err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM aliases WHERE alias = url`); err != nil {
-			return err
-		}
-		return reresolveLinks(ctx, tx, affected)
-	})
+	err = s.withTx(ctx, func(tx *sql.Tx) error { return s.addAliasTx(ctx, tx, alias, canonicalURL) })
 	if err != nil {
 		return fmt.Errorf("store: add alias %q → %q: %w", alias, canonicalURL, err)
 	}
 	return nil
+}
+
+// AliasPair is one old URL and the canonical URL it stands for.
+type AliasPair = evidence.AliasPair
+
+// AddAliases records many aliases in one transaction (loading thousands
+// of old URLs one transaction each is slow). A pair refused because its
+// alias is a stored item's own URL, or because it is empty, is reported in
+// the returned slice (one error per refused pair) and the rest still go in;
+// any other failure rolls the whole batch back.
+func (s *Store) AddAliases(ctx context.Context, pairs []AliasPair) ([]error, error) {
+	var refused []error
+	err := s.withTx(ctx, func(tx *sql.Tx) error {
+		refused = refused[:0]
+		for _, p := range pairs {
+			if strings.TrimSpace(p.Alias) == "" || strings.TrimSpace(p.URL) == "" {
+				refused = append(refused, fmt.Errorf("store: add alias %q → %q: empty url: %w", p.Alias, p.URL, evidence.ErrInvalid))
+				continue
+			}
+			if p.Alias == p.URL {
+				continue
+			}
+			if err := s.addAliasTx(ctx, tx, p.Alias, p.URL); err != nil {
+				if errors.Is(err, evidence.ErrConflict) {
+					refused = append(refused, fmt.Errorf("store: add alias %q → %q: %w", p.Alias, p.URL, err))
+					continue
+				}
+				return fmt.Errorf("store: add alias %q → %q: %w", p.Alias, p.URL, err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return refused, nil
+}
+
+// addAliasTx records one alias inside tx; an alias that is a stored item's
+// own URL is refused with ErrConflict before anything is written.
+func (s *Store) addAliasTx(ctx context.Context, tx *sql.Tx, alias, canonicalURL string) error {
+	var have string
+	switch err := tx.QueryRowContext(ctx, `SELECT url FROM aliases WHERE alias = ?`, alias).Scan(&have); {
+	case err == nil && have == canonicalURL:
+		return nil // already recorded: write nothing
+	case err != nil && !errors.Is(err, sql.ErrNoRows):
+		return err
+	}
+	target := canonicalURL
+	var next string
+	err := tx.QueryRowContext(ctx, `SELECT url FROM aliases WHERE alias = ?`, target).Scan(&next)
+	switch {
+	case err == nil:
+		target = next
+	case !errors.Is(err, sql.ErrNoRows):
+		return err
+	}
+	if target == alias {
+		return nil // would be a cycle: alias is already canonical for canonicalURL
+	}
+	var hidden string
+	err = tx.QueryRowContext(ctx, `SELECT id FROM items WHERE url = ?`, alias).Scan(&hidden)
+	switch {
+	case err == nil:
+		return fmt.Errorf("%q is the url of stored item %q: %w", alias, hidden, evidence.ErrConflict)
+	case !errors.Is(err, sql.ErrNoRows):
+		return err
+	}
+	affected := []string{alias}
+	rows, err := tx.QueryContext(ctx, `SELECT alias FROM aliases WHERE url = ?`, alias)
+	if err != nil {
+		return err
+	}
+	for rows.Next() {
+		var a string
+		if err := rows.Scan(&a); err != nil {
+			rows.Close()
+			return err
+		}
+		affected = append(affected, a)
+	}
+	err = rows.Err()
+	rows.Close()
+	if err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `
+		INSERT INTO aliases (alias, url, created_at) VALUES (?, ?, ?)
+		ON CONFLICT (alias) DO UPDATE SET url = excluded.url WHERE aliases.url != excluded.url`,
+		alias, target, fmtTime(s.now())); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE aliases SET url = ? WHERE url = ?`, target, alias); err != nil {
+		return err
+	}
+	// The only self-alias the update above can make is target → target.
+	if _, err := tx.ExecContext(ctx, `DELETE FROM aliases WHERE alias = ? AND url = ?`, target, target); err != nil {
+		return err
+	}
+	return reresolveLinks(ctx, tx, affected)
 }
 
 // reresolveLinks resolves again every link row whose URL is one of urls,

@@ -114,6 +114,7 @@ Configuration comes from built-in defaults, one YAML file (--config, or
 		newEvalCommand(a),
 		newBenchCommand(a),
 		newTopicsCommand(a),
+		newAliasesCommand(a),
 		newVersionCommand(a),
 	)
 	return root

@@ -129,6 +129,9 @@ func compileSources(cfg *config.Config) ([]ingest.Source, error) {
 		for _, r := range s.Types {
 			spec.Types = append(spec.Types, ingest.TypeRuleSpec{Pattern: r.Pattern, Type: r.Type})
 		}
+		for _, r := range s.AliasRules {
+			spec.AliasRules = append(spec.AliasRules, ingest.AliasRuleSpec{Pattern: r.Pattern, Target: r.Target, Lowercase: r.Lowercase})
+		}
 		src, err := ingest.Compile(spec)
 		if err != nil {
 			return nil, err
