@@ -98,16 +98,11 @@ func (a *app) runCheck(ctx context.Context, jsonOut bool) error {
 	if err != nil {
 		return err
 	}
-	st, err := a.openStore(ctx, cfg)
+	st, ix, closeAll, err := a.openBoth(ctx, cfg, false)
 	if err != nil {
 		return err
 	}
-	defer st.Close()
-	ix, err := a.openIndex(ctx, cfg, st, false)
-	if err != nil {
-		return err
-	}
-	defer ix.Close()
+	defer closeAll()
 	want, err := st.IndexedHashes(ctx)
 	if err != nil {
 		return err

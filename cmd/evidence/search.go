@@ -139,16 +139,11 @@ func (a *app) runSearch(ctx context.Context, text string, f *searchFlags) error 
 			return usagef("--source %q: no such source (configured: %s)", id, strings.Join(cfg.Sources.IDs(), ", "))
 		}
 	}
-	st, err := a.openStore(ctx, cfg)
+	st, ix, closeAll, err := a.openBoth(ctx, cfg, true)
 	if err != nil {
 		return err
 	}
-	defer st.Close()
-	ix, err := a.openIndex(ctx, cfg, st, true)
-	if err != nil {
-		return err
-	}
-	defer ix.Close()
+	defer closeAll()
 
 	res, err := ix.Search(ctx, index.Query{
 		Text: text, Sources: f.sources, Types: f.types, Topics: f.topics, From: from, To: to,

@@ -52,16 +52,11 @@ func (a *app) runTopics(ctx context.Context, jsonOut bool) error {
 	if err != nil {
 		return err
 	}
-	st, err := a.openStore(ctx, cfg)
+	_, ix, closeAll, err := a.openBoth(ctx, cfg, true)
 	if err != nil {
 		return err
 	}
-	defer st.Close()
-	ix, err := a.openIndex(ctx, cfg, st, true)
-	if err != nil {
-		return err
-	}
-	defer ix.Close()
+	defer closeAll()
 	counts, err := ix.TopicCounts(ctx)
 	if err != nil {
 		return err

@@ -65,6 +65,21 @@ func (a *app) openIndex(ctx context.Context, cfg *config.Config, st *store.Store
 	return ix, nil
 }
 
+// openBoth opens the store and the index (syncing the index first when
+// sync is set); close releases both.
+func (a *app) openBoth(ctx context.Context, cfg *config.Config, sync bool) (st *store.Store, ix *index.Index, close func(), err error) {
+	st, err = a.openStore(ctx, cfg)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	ix, err = a.openIndex(ctx, cfg, st, sync)
+	if err != nil {
+		st.Close()
+		return nil, nil, nil, err
+	}
+	return st, ix, func() { ix.Close(); st.Close() }, nil
+}
+
 // syncIndex indexes pending items, with a progress bar when asked and on a
 // terminal.
 func (a *app) syncIndex(ctx context.Context, cfg *config.Config, st *store.Store, ix *index.Index, showProgress bool) (int, error) {
