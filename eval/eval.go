@@ -189,7 +189,9 @@ func Steps() []Step {
 		{"stemming, TF-IDF (bleve en)", index.Analysis{Stemming: true, Scoring: "tfidf"}},
 		{"stemming, BM25", index.Analysis{Stemming: true, Scoring: "bm25"}},
 		{"+ UK/US spelling", index.Analysis{Stemming: true, Spelling: true, Scoring: "bm25"}},
-		{"+ synonyms (default)", index.DefaultAnalysis()},
+		{"+ synonyms", index.Analysis{Stemming: true, Spelling: true, Synonyms: true, Scoring: "bm25"}},
+		{"+ exact BM25", index.Analysis{Stemming: true, Spelling: true, Synonyms: true, Scoring: "bm25", ExactBM25: true}},
+		{"+ RM3 feedback (default)", index.DefaultAnalysis()},
 	}
 }
 

@@ -37,11 +37,21 @@ type Analysis struct {
 	Synonyms bool
 	// Scoring is "bm25" (the default when empty) or "tfidf".
 	Scoring string
+	// ExactBM25 corrects bleve's BM25 where it departs from the formula
+	// (mean field length, idf counted twice, coordination factors): see
+	// bm25.go. Only with Scoring "bm25"; query-time only, so it does not
+	// change the index.
+	ExactBM25 bool
+	// Feedback expands plain-word queries with RM3 pseudo-relevance
+	// feedback: terms taken from the best documents of a first search
+	// (see bm25.go). Only with ExactBM25; query-time only.
+	Feedback bool
 }
 
-// DefaultAnalysis is the analysis the project uses: every step on, BM25.
+// DefaultAnalysis is the analysis the project uses: every step on, BM25
+// made exact, pseudo-relevance feedback.
 func DefaultAnalysis() Analysis {
-	return Analysis{Stemming: true, Spelling: true, Synonyms: true, Scoring: "bm25"}
+	return Analysis{Stemming: true, Spelling: true, Synonyms: true, Scoring: "bm25", ExactBM25: true, Feedback: true}
 }
 
 // Analyzer names in the mapping.

@@ -115,6 +115,8 @@ type Index struct {
 
 	spec        *spec
 	planner     *planner
+	lengths     lengths
+	counter     *tokenCounter
 	tagger      *Tagger
 	topicsStale bool
 }
@@ -133,7 +135,8 @@ func Open(ctx context.Context, opts Options) (*Index, error) {
 	if opts.BatchSize < 0 {
 		return nil, fmt.Errorf("index: open: batch size %d: %w", opts.BatchSize, evidence.ErrInvalid)
 	}
-	x := &Index{path: opts.Path, log: opts.Logger, batchSize: opts.BatchSize, hashesPage: 1000}
+	x := &Index{path: opts.Path, log: opts.Logger, batchSize: opts.BatchSize, hashesPage: 1000, counter: newTokenCounter()}
+	_ = x.lengths.load(nil)
 	if x.log == nil {
 		x.log = slog.New(slog.DiscardHandler)
 	}
@@ -255,6 +258,14 @@ func (x *Index) open() (err error) {
 		_ = bi.Close()
 		return fmt.Errorf("index: open %s: %w", x.path, err)
 	}
+	raw, err := bi.GetInternal(internalLengthsKey)
+	if err == nil {
+		err = x.lengths.load(raw)
+	}
+	if err != nil {
+		_ = bi.Close()
+		return fmt.Errorf("index: open %s: %w (%w)", x.path, ErrCorrupt, err)
+	}
 	x.bi = bi
 	x.gen = gen
 	x.log.Debug("index opened", "path", x.path)
@@ -335,15 +346,23 @@ func (x *Index) checkGeneration(bi bleve.Index) (uint64, error) {
 	return gen, nil
 }
 
-// commit writes b as the next generation.
-func (x *Index) commit(b *bleve.Batch) error {
+// commit writes b as the next generation, with the length statistics of
+// its documents (nil for none).
+func (x *Index) commit(b *bleve.Batch, delta *lengthStats) error {
 	x.writeMu.Lock()
 	defer x.writeMu.Unlock()
 	next := x.gen + 1
 	b.SetInternal(internalGenerationKey, []byte(strconv.FormatUint(next, 10)))
+	done := func() {}
+	if delta != nil {
+		var raw []byte
+		raw, done = x.lengths.merged(*delta)
+		b.SetInternal(internalLengthsKey, raw)
+	}
 	if err := x.bi.Batch(b); err != nil {
 		return err
 	}
+	done()
 	x.gen = next
 	tmp := filepath.Join(x.path, generationFile+".tmp")
 	if err := os.WriteFile(tmp, []byte(strconv.FormatUint(next, 10)+"\n"), 0o600); err != nil {
@@ -412,13 +431,15 @@ func (x *Index) Index(ctx context.Context, items []evidence.Item) error {
 		}
 		topics := x.tagger.tagAll(items[start:end])
 		b := x.bi.NewBatch()
+		delta := newLengthStats()
 		for i := start; i < end; i++ {
 			it := &items[i]
 			if err := b.Index(it.ID, itemDoc(it, topics[i-start])); err != nil {
 				return fmt.Errorf("index: index item %s: %w", it.ID, err)
 			}
+			x.counter.itemLengths(&delta, it.Title, it.Summary, it.Body, it.Authors)
 		}
-		if err := x.commit(b); err != nil {
+		if err := x.commit(b, &delta); err != nil {
 			return fmt.Errorf("index: index items: %w", err)
 		}
 		x.log.Debug("indexed batch", "items", end-start)
@@ -437,7 +458,7 @@ func (x *Index) Delete(ctx context.Context, ids []string) error {
 		for _, id := range ids[start:end] {
 			b.Delete(id)
 		}
-		if err := x.commit(b); err != nil {
+		if err := x.commit(b, nil); err != nil {
 			return fmt.Errorf("index: delete: %w", err)
 		}
 		x.log.Debug("deleted batch", "ids", end-start)

@@ -20,7 +20,7 @@ import (
 // stored in the index's internal metadata; an index written with another
 // version is reported as ErrCorrupt so the caller rebuilds it. Bump it on
 // every change to newMapping or to itemDoc.
-const MappingVersion = "2"
+const MappingVersion = "3"
 
 // Internal-metadata keys: MappingVersion, the analysis fingerprint and the
 // taxonomy fingerprint the documents were tagged with.
@@ -47,6 +47,7 @@ const (
 	fieldYear         = "year"
 	fieldHash         = "hash"
 	fieldSpell        = "spell" // title and summary, lower-cased words, for suggestions
+	fieldLead         = "lead"  // start of the body, stored only, for feedback
 )
 
 // textFields are the fields the default query searches, with their boosts
@@ -150,6 +151,17 @@ func newMapping(sp *spec) (*mapping.IndexMappingImpl, error) {
 	hash.DocValues = false
 	item.AddFieldMappingsAt(fieldHash, hash)
 
+	// The start of the body, stored but not indexed: pseudo-relevance
+	// feedback reads the best hits' words from it (bodies are not stored).
+	leadFM := mapping.NewTextFieldMapping()
+	leadFM.Analyzer = keyword.Name
+	leadFM.Store = true
+	leadFM.Index = false
+	leadFM.IncludeTermVectors = false
+	leadFM.IncludeInAll = false
+	leadFM.DocValues = false
+	item.AddFieldMappingsAt(fieldLead, leadFM)
+
 	// No _all composite field.
 	item.AddSubDocumentMapping("_all", mapping.NewDocumentDisabledMapping())
 
@@ -179,6 +191,9 @@ func itemDoc(it *evidence.Item, topics []string) map[string]any {
 		fieldSource:  it.Source,
 		fieldType:    it.Type,
 		fieldHash:    it.ContentHash,
+	}
+	if it.Body != "" {
+		d[fieldLead] = lead(it.Body)
 	}
 	if len(it.Authors) > 0 {
 		d[fieldAuthors] = it.Authors

@@ -130,11 +130,15 @@ func (x *Index) Search(ctx context.Context, q Query) (*Result, error) {
 		return nil, fmt.Errorf("index: search: %w", err)
 	}
 	p := x.planner.plan(parsed)
-	req, err := buildRequest(q, p, strings.TrimSpace(q.Text) != "")
+	sctx, rk, err := x.ranking(ctx, q, p)
+	if err != nil {
+		return nil, fmt.Errorf("index: search %q: %w", q.Text, err)
+	}
+	req, err := buildRequest(q, p, strings.TrimSpace(q.Text) != "", rk)
 	if err != nil {
 		return nil, err
 	}
-	res, err := x.bi.SearchInContext(ctx, req)
+	res, err := x.bi.SearchInContext(sctx, req)
 	if err != nil {
 		return nil, fmt.Errorf("index: search %q: %w", q.Text, err)
 	}
@@ -166,7 +170,7 @@ func (x *Index) count(ctx context.Context, q Query) (uint64, error) {
 		return 0, err
 	}
 	q.Limit, q.Offset, q.NoFacets = 1, 0, true
-	req, err := buildRequest(q, x.planner.plan(parsed), true)
+	req, err := buildRequest(q, x.planner.plan(parsed), true, nil)
 	if err != nil {
 		return 0, err
 	}
@@ -222,10 +226,17 @@ func facets(res *bleve.SearchResult) map[string][]FacetCount {
 	return out
 }
 
+// rankClauses replace a plan's ranking clauses (see Index.ranking): rank
+// scores, match (if not nil) decides which documents match.
+type rankClauses struct {
+	rank, match query.Query
+}
+
 // buildRequest turns q and its plan into a bleve search request. hasText
 // says whether the user typed anything: text that analyses to nothing
-// ("the and of") matches nothing rather than everything.
-func buildRequest(q Query, p *plan, hasText bool) (*bleve.SearchRequest, error) {
+// ("the and of") matches nothing rather than everything. rk, if not nil,
+// ranks the plain words instead of the plan's own clauses.
+func buildRequest(q Query, p *plan, hasText bool, rk *rankClauses) (*bleve.SearchRequest, error) {
 	sortBy := q.Sort
 	switch {
 	case sortBy != "" && sortBy != SortRelevance && sortBy != SortNewest:
@@ -251,7 +262,7 @@ func buildRequest(q Query, p *plan, hasText bool) (*bleve.SearchRequest, error) 
 	if hasText && p.empty() && p.vanished {
 		root = bleve.NewMatchNoneQuery()
 	} else {
-		root = p.query(q)
+		root = p.query(q, rk)
 	}
 
 	req := bleve.NewSearchRequestOptions(root, limit, offset, false)
@@ -259,7 +270,10 @@ func buildRequest(q Query, p *plan, hasText bool) (*bleve.SearchRequest, error) 
 	if sortBy == SortNewest {
 		req.SortBy([]string{"-" + fieldPublished, "-" + fieldFirstSeen, "_id"})
 	} else {
-		req.SortBy([]string{"-_score", "-" + fieldPublished, "_id"})
+		// Score alone: a secondary key would load doc values (and the
+		// external ID) of every matching document, not just the page.
+		// Ties keep index order.
+		req.SortBy([]string{"-_score"})
 	}
 	if p.scored() {
 		req.Highlight = bleve.NewHighlightWithStyle(htmlhl.Name)
@@ -273,13 +287,21 @@ func buildRequest(q Query, p *plan, hasText bool) (*bleve.SearchRequest, error) 
 	return req, nil
 }
 
-// query builds the bleve query for p and q's filters.
-func (p *plan) query(q Query) query.Query {
+// query builds the bleve query for p and q's filters, ranking the plain
+// words with rk when it is not nil.
+func (p *plan) query(q Query, rk *rankClauses) query.Query {
 	bq := bleve.NewBooleanQuery()
 	for i := range p.must {
 		bq.AddMust(p.must[i].bleve(1))
 	}
-	if len(p.soft) > 0 {
+	var filters []query.Query
+	switch {
+	case len(p.soft) > 0 && rk != nil:
+		bq.AddShould(rk.rank)
+		if rk.match != nil {
+			filters = append(filters, rk.match)
+		}
+	case len(p.soft) > 0:
 		p.addRanking(bq)
 	}
 	if len(p.must) == 0 && len(p.soft) == 0 {
@@ -288,7 +310,6 @@ func (p *plan) query(q Query) query.Query {
 	for i := range p.mustNot {
 		bq.AddMustNot(p.mustNot[i].bleve(1))
 	}
-	var filters []query.Query
 	for i := range p.filters {
 		filters = append(filters, p.filters[i].bleve(1))
 	}
