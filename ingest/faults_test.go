@@ -435,7 +435,7 @@ func TestFaultsStayWithTheirSource(t *testing.T) {
 		},
 		{
 			spec:    with(synthetic("gzip-bomb", "bomb.test"), func(s *SourceSpec) { s.Sitemaps = []string{"https://bomb.test/sitemap.xml.gz"} }),
-			wantErr: []string{"sitemap https://bomb.test/sitemap.xml.gz", "decompressed body exceeds 15 MiB"},
+			wantErr: []string{"sitemap: fetch https://bomb.test/sitemap.xml.gz", "decompressed body exceeds 15 MiB"},
 		},
 		{
 			spec:      with(synthetic("endless-pagination", "endless.test"), func(s *SourceSpec) { s.Listings = []string{"https://endless.test/list/"} }),
@@ -507,7 +507,7 @@ func TestFaultsStayWithTheirSource(t *testing.T) {
 		},
 		{
 			spec:    with(synthetic("slow", "slow.test"), func(s *SourceSpec) { s.Feeds = []string{"https://slow.test/feed/"} }),
-			wantErr: []string{"feed https://slow.test/feed/", "timed out after " + faultTimeout.String()},
+			wantErr: []string{"feed: fetch https://slow.test/feed/", "timed out after " + faultTimeout.String()},
 			check: func(t *testing.T, _ Report, _ []evidence.Item) {
 				// The host does not answer: the other layers do not wait on it again.
 				if n := h.pages("slow.test"); n != 1+faultRetries {

@@ -198,7 +198,7 @@ func (s *sourceRun) get(ctx context.Context, u string) (*fetch.Response, evidenc
 		if ctx.Err() != nil {
 			return nil, prev, errAbort{s.errorf("%w", ctx.Err())}
 		}
-		return nil, prev, s.errorf("%w", err)
+		return nil, prev, err // names the URL and the cause; callers add source and layer
 	}
 	if resp.NotModified || resp.Unchanged {
 		s.r.NotModified++
@@ -234,7 +234,7 @@ func (s *sourceRun) feeds(ctx context.Context, urls []string, layer string) (boo
 func (s *sourceRun) feed(ctx context.Context, feedURL, layer string) (bool, error) {
 	resp, _, err := s.get(ctx, feedURL)
 	if err != nil {
-		return false, wrapLayer(err, "feed", feedURL)
+		return false, s.layerErr(err, "feed")
 	}
 	if resp.NotModified || resp.Unchanged {
 		return true, nil
@@ -267,13 +267,15 @@ func (s *sourceRun) feed(ctx context.Context, feedURL, layer string) (bool, erro
 	return true, nil
 }
 
-// wrapLayer adds the layer and URL to an error unless it is an abort.
-func wrapLayer(err error, layer, u string) error {
+// layerErr names the source and the layer of a fetch error (which names
+// its URL): "ingest kings-fund: sitemap: fetch https://…: HTTP 404". Aborts
+// pass through unchanged.
+func (s *sourceRun) layerErr(err error, layer string) error {
 	var abort errAbort
 	if errors.As(err, &abort) {
 		return err
 	}
-	return fmt.Errorf("%s %s: %w", layer, u, err)
+	return s.errorf("%s: %w", layer, err)
 }
 
 // discover looks for feeds advertised on the home page.
@@ -344,7 +346,7 @@ func (s *sourceRun) sitemaps(ctx context.Context) (bool, error) {
 		files++
 		resp, _, err := s.get(ctx, u)
 		if err != nil {
-			return wrapLayer(err, "sitemap", u)
+			return s.layerErr(err, "sitemap")
 		}
 		if resp.NotModified || resp.Unchanged {
 			worked = true
@@ -446,7 +448,7 @@ func (s *sourceRun) listings(ctx context.Context) (bool, error) {
 				if errors.As(err, &abort) {
 					return worked, err
 				}
-				errs = append(errs, wrapLayer(err, "listing", u))
+				errs = append(errs, s.layerErr(err, "listing"))
 				stopped = true
 				break
 			}
@@ -624,10 +626,10 @@ func (s *sourceRun) build(ctx context.Context, canon string, c candidate) (*evid
 			return nil, nil, nil, err
 		}
 		if c.Feed == nil {
-			return nil, nil, nil, fmt.Errorf("item page: %w", err)
+			return nil, nil, nil, s.errorf("item page: %w", err)
 		}
 		// The feed says enough to keep the item.
-		s.note(fmt.Errorf("%w (kept the feed's metadata)", err))
+		s.note(s.errorf("item page: %w (kept the feed's metadata)", err))
 	case resp.NotModified || resp.Unchanged:
 		stored, err := s.p.opts.Store.ItemByURL(ctx, canon)
 		if err == nil && c.Feed == nil {
