@@ -181,9 +181,16 @@ func (a *app) runIngest(ctx context.Context, f *ingestFlags) error {
 	ok := true
 	for _, r := range reports {
 		sc := cfg.Sources[r.Source]
+		next := r.End.Add(sc.PollInterval)
+		if r.Err != nil {
+			// Try a failing source again sooner than its poll interval,
+			// backing off: 15 min, 30 min, 1 h, … up to the interval.
+			n := min(statuses[r.Source].ConsecutiveFailures, 6)
+			next = r.End.Add(min(sc.PollInterval, (15*time.Minute)<<n))
+		}
 		run := store.SourceRun{
 			Start: r.Start, End: r.End, Strategy: r.Strategy, Err: r.Err, Blocked: r.Blocked,
-			NextPoll: r.End.Add(sc.PollInterval),
+			NextPoll: next,
 			Fetched:  r.Fetched, NotModified: r.NotModified, New: r.New, Updated: r.Updated,
 		}
 		if err := st.RecordSourceRun(saveCtx, r.Source, run); err != nil {
