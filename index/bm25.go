@@ -5,9 +5,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"runtime"
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
+	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -424,7 +427,7 @@ const (
 	feedbackOrigWeight = 0.3
 	// feedbackLeadBytes bounds the body text kept (field lead) and read
 	// per feedback document.
-	feedbackLeadBytes = 4000
+	feedbackLeadBytes = 3000
 )
 
 // feedbackDoc is a first-pass hit: its score and stored text.
@@ -446,20 +449,42 @@ func expand(a analysis.Analyzer, terms []rankTerm, docs []feedbackDoc, keep func
 	if total <= 0 {
 		return terms
 	}
-	rm := map[string]float64{}
-	for _, d := range docs {
-		ts := analyse(a, d.text)
+	// Analysing the documents is most of feedback's cost: spread it over
+	// the processors.
+	tfs := make([]map[string]float64, len(docs))
+	ns := make([]float64, len(docs))
+	count := func(i int) {
 		tf := map[string]float64{}
 		n := 0.0
-		for _, t := range ts {
+		for _, t := range analyse(a, docs[i].text) {
 			if isSynToken(t.Term) || len(t.Term) < 2 {
 				continue
 			}
 			tf[string(t.Term)]++
 			n++
 		}
-		for t, c := range tf {
-			rm[t] += c / n * d.score / total
+		tfs[i], ns[i] = tf, n
+	}
+	if workers := min(runtime.GOMAXPROCS(0), len(docs)); workers > 1 {
+		var wg sync.WaitGroup
+		var next atomic.Int64
+		for range workers {
+			wg.Go(func() {
+				for i := int(next.Add(1)) - 1; i < len(docs); i = int(next.Add(1)) - 1 {
+					count(i)
+				}
+			})
+		}
+		wg.Wait()
+	} else {
+		for i := range docs {
+			count(i)
+		}
+	}
+	rm := map[string]float64{}
+	for i, d := range docs {
+		for t, c := range tfs[i] {
+			rm[t] += c / ns[i] * d.score / total
 		}
 	}
 	type tw struct {
@@ -529,43 +554,136 @@ func lead(body string) string {
 // totals and facet counts are those of the words typed.
 const feedbackRerankOnly = true
 
+// feedbackPool is how many of the first search's best hits the expanded
+// query reorders: at least feedbackPool, and twice the hits the page needs,
+// so feedback can still bring documents onto it from further down. Reordering
+// only these (instead of every match) saves a second pass over the whole
+// index with the feedback terms, which are frequent words with long posting
+// lists. Pages needing a pool larger than feedbackPoolMax fall back to the
+// full second search.
+const (
+	feedbackPool    = 100
+	feedbackPoolMax = 2000
+)
+
+// firstPass is what the first search of feedback found, reused by the
+// final search: the total and facets of the words typed.
+type firstPass struct {
+	total  uint64
+	facets map[string][]FacetCount
+	took   time.Duration
+}
+
 // ranking returns the search context and the ranking clauses for p under
 // Analysis.ExactBM25 and Analysis.Feedback, or ctx and nil when the plan
-// ranks with its own clauses (other scoring, no plain words).
-func (x *Index) ranking(ctx context.Context, q Query, p *plan) (context.Context, *rankClauses, error) {
+// ranks with its own clauses (other scoring, no plain words). A non-nil
+// firstPass means the clauses restrict the search to the first pass's best
+// hits: the caller takes the total and facets from it.
+func (x *Index) ranking(ctx context.Context, q Query, p *plan) (context.Context, *rankClauses, *firstPass, error) {
 	a := x.spec.analysis
 	if !a.ExactBM25 || a.Scoring != "bm25" || len(p.soft) == 0 {
-		return ctx, nil, nil
+		return ctx, nil, nil, nil
 	}
 	rk, err := x.newRanker(ctx)
 	if err != nil {
-		return ctx, nil, err
+		return ctx, nil, nil, err
 	}
 	defer rk.close()
 	sctx := x.bm25Context(ctx, uint64(rk.docs))
 	terms := p.softTerms()
 	base, match := rk.query(terms, len(p.soft))
 	if base == nil {
-		return ctx, nil, nil
+		return ctx, nil, nil, nil
 	}
 	out := &rankClauses{rank: base}
 	if !a.Feedback || (q.Sort != "" && q.Sort != SortRelevance) {
-		return sctx, out, nil
+		return sctx, out, nil, nil
 	}
-	docs, err := x.feedbackDocs(sctx, q, p, out)
+	limit := q.Limit
+	if limit <= 0 {
+		limit = DefaultLimit
+	}
+	pool := max(feedbackPool, 2*(max(q.Offset, 0)+min(limit, MaxLimit)))
+	if !feedbackRerankOnly || pool > feedbackPoolMax {
+		docs, err := x.feedbackDocs(sctx, q, p, out)
+		if err != nil {
+			return ctx, nil, nil, err
+		}
+		if len(docs) == 0 {
+			return sctx, out, nil, nil
+		}
+		if r, _ := rk.query(expand(x.planner.text, terms, docs, nil), len(p.soft)); r != nil {
+			out.rank = r
+			if feedbackRerankOnly {
+				out.match = match
+			}
+		}
+		return sctx, out, nil, nil
+	}
+	docs, ids, fp, err := x.feedbackPool(sctx, q, p, out, pool)
 	if err != nil {
-		return ctx, nil, err
+		return ctx, nil, nil, err
 	}
-	if len(docs) == 0 {
-		return sctx, out, nil
-	}
-	if r, _ := rk.query(expand(x.planner.text, terms, docs, nil), len(p.soft)); r != nil {
-		out.rank = r
-		if feedbackRerankOnly {
-			out.match = match
+	if len(docs) > 0 {
+		if r, _ := rk.query(expand(x.planner.text, terms, docs, nil), len(p.soft)); r != nil {
+			out.rank = r
 		}
 	}
-	return sctx, out, nil
+	out.match, out.ids = bleve.NewDocIDQuery(ids), true
+	return sctx, out, fp, nil
+}
+
+// feedbackPool runs the first search of pseudo-relevance feedback when the
+// page lies within the pool: q's best pool hits (their IDs), the
+// best feedbackDocs of them with their stored title, summary and body lead,
+// and the total and facets (unless q.NoFacets) of the words typed.
+func (x *Index) feedbackPool(ctx context.Context, q Query, p *plan, rk *rankClauses, pool int) ([]feedbackDoc, []string, *firstPass, error) {
+	fq := q
+	fq.Limit, fq.Offset, fq.Sort = pool, 0, SortRelevance
+	req, err := buildRequest(fq, p, true, rk)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	req.Highlight = nil
+	req.Fields = nil
+	res, err := x.bi.SearchInContext(ctx, req)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("feedback: %w", err)
+	}
+	fp := &firstPass{total: res.Total, facets: facets(res), took: res.Took}
+	ids := make([]string, len(res.Hits))
+	for i, h := range res.Hits {
+		ids[i] = h.ID
+	}
+	n := min(feedbackDocs, len(res.Hits))
+	out := make([]feedbackDoc, 0, n)
+	for _, h := range res.Hits[:n] {
+		d, err := x.bi.Document(h.ID)
+		if err != nil {
+			return nil, nil, nil, fmt.Errorf("feedback: document %s: %w", h.ID, err)
+		}
+		if d == nil {
+			continue
+		}
+		vals := map[string]string{}
+		d.VisitFields(func(f bindex.Field) {
+			switch f.Name() {
+			case fieldTitle, fieldSummary:
+				vals[f.Name()] = string(f.Value())
+			case fieldLead: // indexes written with a longer lead
+				vals[f.Name()] = lead(string(f.Value()))
+			}
+		})
+		var b strings.Builder
+		for _, f := range []string{fieldTitle, fieldSummary, fieldLead} {
+			if s := vals[f]; s != "" {
+				b.WriteString(s)
+				b.WriteByte('\n')
+			}
+		}
+		out = append(out, feedbackDoc{score: h.Score, text: b.String()})
+	}
+	return out, ids, fp, nil
 }
 
 // feedbackDocs runs the first search of pseudo-relevance feedback: q's best

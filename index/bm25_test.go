@@ -1,7 +1,9 @@
 package index
 
 import (
+	"reflect"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -104,6 +106,23 @@ func TestFeedbackKeepsMatchesAndMarks(t *testing.T) {
 		}
 		if with.Total != without.Total {
 			t.Errorf("%q: total %d with feedback, %d without", text, with.Total, without.Total)
+		}
+		if !reflect.DeepEqual(with.Facets, without.Facets) {
+			t.Errorf("%q: facets %v with feedback, %v without", text, with.Facets, without.Facets)
+		}
+		if got, want := sorted(hitIDs(with)...), sorted(hitIDs(without)...); !slices.Equal(got, want) {
+			t.Errorf("%q: hits %v with feedback, %v without", text, got, want)
+		}
+		// A later page of the reordered hits is the same slice of them.
+		page2, err := x.Search(t.Context(), Query{Text: text, Limit: 2, Offset: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := min(len(with.Hits), 3); len(with.Hits) > 1 && !slices.Equal(hitIDs(page2), hitIDs(with)[1:n]) {
+			t.Errorf("%q: page from 1 = %v, want %v", text, hitIDs(page2), hitIDs(with)[1:n])
+		}
+		if page2.Total != with.Total {
+			t.Errorf("%q: page from 1 total %d, want %d", text, page2.Total, with.Total)
 		}
 		words := strings.Fields(text)
 		mark := regexp.MustCompile(`<mark>([^<]*)</mark>`)

@@ -33,6 +33,8 @@ import (
 	"time"
 
 	"github.com/blevesearch/bleve/v2"
+	"github.com/blevesearch/bleve/v2/analysis"
+	"github.com/blevesearch/bleve/v2/document"
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/evidencetracker/evidence"
@@ -420,31 +422,97 @@ func (x *Index) Close() error {
 // in batches already written stay indexed.
 func (x *Index) Index(ctx context.Context, items []evidence.Item) error {
 	for start := 0; start < len(items); start += x.batchSize {
-		if err := ctx.Err(); err != nil {
-			return fmt.Errorf("index: index items: %w", err)
+		if err := x.indexBatch(ctx, items[start:min(start+x.batchSize, len(items))]); err != nil {
+			return err
 		}
-		end := min(start+x.batchSize, len(items))
-		for i := start; i < end; i++ {
-			if items[i].ID == "" {
-				return fmt.Errorf("index: index item %q: empty ID: %w", items[i].URL, evidence.ErrInvalid)
-			}
-		}
-		topics := x.tagger.tagAll(items[start:end])
-		b := x.bi.NewBatch()
-		delta := newLengthStats()
-		for i := start; i < end; i++ {
-			it := &items[i]
-			if err := b.Index(it.ID, itemDoc(it, topics[i-start])); err != nil {
-				return fmt.Errorf("index: index item %s: %w", it.ID, err)
-			}
-			x.counter.itemLengths(&delta, it.Title, it.Summary, it.Body, it.Authors)
-		}
-		if err := x.commit(b, &delta); err != nil {
-			return fmt.Errorf("index: index items: %w", err)
-		}
-		x.log.Debug("indexed batch", "items", end-start)
 	}
 	return nil
+}
+
+// indexBatch writes one batch of items.
+func (x *Index) indexBatch(ctx context.Context, items []evidence.Item) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("index: index items: %w", err)
+	}
+	for i := range items {
+		if items[i].ID == "" {
+			return fmt.Errorf("index: index item %q: empty ID: %w", items[i].URL, evidence.ErrInvalid)
+		}
+	}
+	topics, toks := x.tagger.tagAll(items)
+	b := x.bi.NewBatch()
+	delta := newLengthStats()
+	for i := range items {
+		it := &items[i]
+		var tok *itemTokens
+		if toks != nil {
+			tok = toks[i]
+		}
+		if err := x.add(b, it, topics[i], tok); err != nil {
+			return fmt.Errorf("index: index item %s: %w", it.ID, err)
+		}
+		x.counter.itemLengths(&delta, it.Title, it.Summary, it.Body, it.Authors)
+	}
+	if err := x.commit(b, &delta); err != nil {
+		return fmt.Errorf("index: index items: %w", err)
+	}
+	x.log.Debug("indexed batch", "items", len(items))
+	return nil
+}
+
+// add adds it to b with topics. toks, when not nil, is the Tagger's
+// analysis of the item: the document's title, summary and body reuse it
+// rather than being analysed a second time.
+func (x *Index) add(b *bleve.Batch, it *evidence.Item, topics []string, toks *itemTokens) error {
+	data := itemDoc(it, topics)
+	if toks == nil {
+		return b.Index(it.ID, data)
+	}
+	doc := document.NewDocument(it.ID)
+	if err := x.bi.Mapping().MapDocument(doc, data); err != nil {
+		return err
+	}
+	reuseTokens(doc, toks)
+	return b.IndexAdvanced(doc)
+}
+
+// reuseTokens makes doc's title, summary and body fields take their tokens
+// from toks instead of analysing their text.
+func reuseTokens(doc *document.Document, toks *itemTokens) {
+	for i, f := range doc.Fields {
+		tf, ok := f.(*document.TextField)
+		if !ok {
+			continue
+		}
+		var ts analysis.TokenStream
+		switch tf.Name() {
+		case fieldTitle:
+			ts = toks[0]
+		case fieldSummary:
+			ts = toks[1]
+		case fieldBody:
+			ts = toks[2]
+		default:
+			continue
+		}
+		doc.Fields[i] = document.NewTextFieldCustom(tf.Name(), tf.ArrayPositions(), tf.Value(), tf.Options(), &analysedText{ts: ts})
+	}
+}
+
+// analysedText is an analyzer that returns tokens already made. bleve
+// analyses each field once, so it lets go of them then, to keep a batch's
+// memory down.
+type analysedText struct {
+	mu sync.Mutex
+	ts analysis.TokenStream
+}
+
+func (a *analysedText) Analyze([]byte) analysis.TokenStream {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	ts := a.ts
+	a.ts = nil
+	return ts
 }
 
 // Delete removes the documents with the given IDs. Unknown IDs are ignored.

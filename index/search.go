@@ -130,7 +130,7 @@ func (x *Index) Search(ctx context.Context, q Query) (*Result, error) {
 		return nil, fmt.Errorf("index: search: %w", err)
 	}
 	p := x.planner.plan(parsed)
-	sctx, rk, err := x.ranking(ctx, q, p)
+	sctx, rk, fp, err := x.ranking(ctx, q, p)
 	if err != nil {
 		return nil, fmt.Errorf("index: search %q: %w", q.Text, err)
 	}
@@ -138,11 +138,26 @@ func (x *Index) Search(ctx context.Context, q Query) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	if fp != nil {
+		// The first pass counted and faceted the words typed; this search
+		// only reorders its best hits.
+		req.Facets = nil
+	}
 	res, err := x.bi.SearchInContext(sctx, req)
 	if err != nil {
 		return nil, fmt.Errorf("index: search %q: %w", q.Text, err)
 	}
-	out := &Result{Total: res.Total, Took: res.Took, Hits: make([]Hit, 0, len(res.Hits)), Facets: facets(res)}
+	out := &Result{Total: res.Total, Took: res.Took, Hits: make([]Hit, 0, len(res.Hits))}
+	if fp != nil {
+		out.Total = fp.total
+		out.Took += fp.took
+		if !q.NoFacets {
+			out.Facets = fp.facets
+		}
+	}
+	if out.Facets == nil {
+		out.Facets = facets(res)
+	}
 	for _, h := range res.Hits {
 		summary, _ := h.Fields[fieldSummary].(string)
 		out.Hits = append(out.Hits, Hit{
@@ -230,6 +245,9 @@ func facets(res *bleve.SearchResult) map[string][]FacetCount {
 // scores, match (if not nil) decides which documents match.
 type rankClauses struct {
 	rank, match query.Query
+	// ids says match is a set of documents already found with q's
+	// filters: they need not be applied again.
+	ids bool
 }
 
 // buildRequest turns q and its plan into a bleve search request. hasText
@@ -310,18 +328,20 @@ func (p *plan) query(q Query, rk *rankClauses) query.Query {
 	for i := range p.mustNot {
 		bq.AddMustNot(p.mustNot[i].bleve(1))
 	}
-	for i := range p.filters {
-		filters = append(filters, p.filters[i].bleve(1))
+	if rk == nil || !rk.ids {
+		for i := range p.filters {
+			filters = append(filters, p.filters[i].bleve(1))
+		}
+		filters = append(filters, optionFilters(q)...)
 	}
-	filters = append(filters, optionFilters(q)...)
 	switch len(filters) {
 	case 0:
+		return bq
 	case 1:
-		bq.AddFilter(filters[0])
+		return &leapQuery{q: bq, filter: filters[0]}
 	default:
-		bq.AddFilter(bleve.NewConjunctionQuery(filters...))
+		return &leapQuery{q: bq, filter: bleve.NewConjunctionQuery(filters...)}
 	}
-	return bq
 }
 
 // addRanking adds the soft conditions as Should clauses: per field, any of

@@ -153,7 +153,10 @@ func (t *Tagger) Tags(it *evidence.Item) []string {
 	if len(t.topics) == 0 {
 		return nil
 	}
-	d := t.pl.memDoc(it)
+	return t.tagsOf(t.pl.memDoc(it))
+}
+
+func (t *Tagger) tagsOf(d *memDoc) []string {
 	var out []string
 	for _, tp := range t.topics {
 		if d.matches(tp.plan) {
@@ -164,23 +167,38 @@ func (t *Tagger) Tags(it *evidence.Item) []string {
 }
 
 // tagAll returns, for each item, its indexed topics: its own Topics (lower
-// case) and its tags, sorted and without repeats. Items are tagged in
-// parallel.
-func (t *Tagger) tagAll(items []evidence.Item) [][]string {
+// case) and its tags, sorted and without repeats; and, when the tagger has
+// topics (so it analyses the items anyway), each item's analysed title,
+// summary and body, for the index to reuse (nil otherwise). Items are
+// tagged in parallel.
+func (t *Tagger) tagAll(items []evidence.Item) ([][]string, []*itemTokens) {
 	out := make([][]string, len(items))
-	workers := min(runtime.GOMAXPROCS(0), len(items))
-	if t == nil || len(t.topics) == 0 || workers <= 1 {
-		for i := range items {
-			out[i] = t.topicsOf(&items[i])
+	analysed := t != nil && len(t.topics) > 0
+	var toks []*itemTokens
+	if analysed {
+		toks = make([]*itemTokens, len(items))
+	}
+	one := func(i int) {
+		var tags []string
+		if analysed {
+			toks[i] = t.pl.analyseItem(&items[i])
+			tags = t.tagsOf(t.pl.memDocFrom(&items[i], toks[i]))
 		}
-		return out
+		out[i] = mergeTopics(&items[i], tags)
+	}
+	workers := min(runtime.GOMAXPROCS(0), len(items))
+	if !analysed || workers <= 1 {
+		for i := range items {
+			one(i)
+		}
+		return out, toks
 	}
 	var wg sync.WaitGroup
 	next := make(chan int)
 	for range workers {
 		wg.Go(func() {
 			for i := range next {
-				out[i] = t.topicsOf(&items[i])
+				one(i)
 			}
 		})
 	}
@@ -189,19 +207,19 @@ func (t *Tagger) tagAll(items []evidence.Item) [][]string {
 	}
 	close(next)
 	wg.Wait()
-	return out
+	return out, toks
 }
 
-func (t *Tagger) topicsOf(it *evidence.Item) []string {
+// mergeTopics returns it's own Topics (lower case) and tags, sorted and
+// without repeats.
+func mergeTopics(it *evidence.Item, tags []string) []string {
 	var all []string
 	for _, s := range it.Topics {
 		if s = strings.ToLower(strings.TrimSpace(s)); s != "" {
 			all = append(all, s)
 		}
 	}
-	if t != nil {
-		all = append(all, t.Tags(it)...)
-	}
+	all = append(all, tags...)
 	sort.Strings(all)
 	out := all[:0]
 	for i, s := range all {
@@ -223,7 +241,20 @@ type memDoc struct {
 // author's name into the next.
 const authorGap = 100
 
+// itemTokens is an item's title, summary and body analysed with the text
+// analyzer.
+type itemTokens [3]analysis.TokenStream
+
+func (pl *planner) analyseItem(it *evidence.Item) *itemTokens {
+	return &itemTokens{analyse(pl.text, it.Title), analyse(pl.text, it.Summary), analyse(pl.text, it.Body)}
+}
+
 func (pl *planner) memDoc(it *evidence.Item) *memDoc {
+	return pl.memDocFrom(it, pl.analyseItem(it))
+}
+
+// memDocFrom builds it's memDoc from its analysed text fields.
+func (pl *planner) memDocFrom(it *evidence.Item, toks *itemTokens) *memDoc {
 	d := &memDoc{item: it, fields: map[string]map[string][]int{}}
 	add := func(field string, ts analysis.TokenStream, offset int) {
 		m := d.fields[field]
@@ -236,9 +267,9 @@ func (pl *planner) memDoc(it *evidence.Item) *memDoc {
 			m[k] = append(m[k], t.Position+offset)
 		}
 	}
-	add(fieldTitle, analyse(pl.text, it.Title), 0)
-	add(fieldSummary, analyse(pl.text, it.Summary), 0)
-	add(fieldBody, analyse(pl.text, it.Body), 0)
+	add(fieldTitle, toks[0], 0)
+	add(fieldSummary, toks[1], 0)
+	add(fieldBody, toks[2], 0)
 	for i, a := range it.Authors {
 		add(fieldAuthors, analyse(pl.name, a), i*authorGap)
 	}
