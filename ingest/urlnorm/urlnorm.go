@@ -119,9 +119,14 @@ func unwrapURLError(err error) string {
 // normalizeHost lower-cases the host, drops a trailing dot, the user info
 // and a default port, and applies the preferred host.
 func normalizeHost(u *url.URL, scheme, preferred string) (string, error) {
-	name := strings.TrimSuffix(strings.ToLower(u.Hostname()), ".")
+	// Every trailing dot goes ("example.org.." is example.org), so the
+	// result normalises to itself; an empty label inside is an error.
+	name := strings.TrimRight(strings.ToLower(u.Hostname()), ".")
 	if name == "" {
 		return "", fmt.Errorf("no host")
+	}
+	if strings.Contains(name, "..") {
+		return "", fmt.Errorf("empty label in host %q", name)
 	}
 	ipv6 := strings.Contains(name, ":")
 	for _, c := range name {

@@ -219,6 +219,8 @@ func FuzzNormalize(f *testing.F) {
 		"https://user@host/a b/é?x=%2f&&y",
 		"mailto:x@example.org",
 		"http://bücher.de/",
+		"http://000..", // trailing dots: once normalised it must stay put
+		"http://example.org./a",
 	} {
 		f.Add(s, "https://nationalelfservice.net/mental-health/", "add")
 	}
