@@ -221,25 +221,13 @@ func (p *Pipeline) finishLinks(it *evidence.Item) {
 // old URL of that source that one of its alias rules maps becomes the
 // current URL, so links written before a site moved resolve.
 func (p *Pipeline) Canonical(raw string) string {
-	u, err := url.Parse(strings.TrimSpace(raw))
+	src, owned := p.SourceFor(raw)
+	c, err := urlnorm.Normalize(raw, nil, src.Rules) // zero Rules: generic
 	if err != nil {
 		return ""
 	}
-	owner := -1
-	rules := urlnorm.Rules{}
-	host := strings.ToLower(u.Hostname())
-	for i, s := range p.opts.Sources {
-		if s.ownsHost(host) {
-			owner, rules = i, s.Rules
-			break
-		}
-	}
-	c, err := urlnorm.Normalize(raw, nil, rules)
-	if err != nil {
-		return ""
-	}
-	if owner >= 0 {
-		if t, ok := p.opts.Sources[owner].AliasTarget(c); ok {
+	if owned {
+		if t, ok := src.AliasTarget(c); ok {
 			return t
 		}
 	}

@@ -363,9 +363,7 @@ func (s *sourceRun) sitemaps(ctx context.Context) (bool, error) {
 			s.note(s.errorf("sitemap %s: more than %d entries; the rest were not read", u, len(sm.Entries)))
 		}
 		worked = true
-		if err := s.putStateLater(resp.State); err != nil {
-			return err
-		}
+		s.putStateLater(resp.State)
 		if sm.Kind == page.KindSitemapIndex {
 			for _, e := range sm.Entries {
 				if err := walk(e.Loc, depth+1); err != nil {
@@ -502,19 +500,12 @@ func (s *sourceRun) listings(ctx context.Context) (bool, error) {
 	return worked, errors.Join(errs...)
 }
 
-func (s *sourceRun) canonical(raw string) string {
-	c, err := normalize(raw, s.src)
-	if err != nil {
-		return ""
-	}
-	return c
-}
+func (s *sourceRun) canonical(raw string) string { return s.src.canonical(raw) }
 
 // putStateLater and flushStates save sitemap validators after the items
 // they listed.
-func (s *sourceRun) putStateLater(st evidence.FetchState) error {
+func (s *sourceRun) putStateLater(st evidence.FetchState) {
 	s.pendingStates = append(s.pendingStates, st)
-	return nil
 }
 
 func (s *sourceRun) flushStates(ctx context.Context) error {

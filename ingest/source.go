@@ -157,3 +157,13 @@ func (s Source) ownsURL(u string) bool {
 	pu, err := url.Parse(u)
 	return err == nil && s.ownsHost(strings.ToLower(pu.Hostname()))
 }
+
+// canonical is raw under this source's URL rules, "" if it is not a usable
+// URL.
+func (s Source) canonical(raw string) string {
+	c, err := normalize(raw, s)
+	if err != nil {
+		return ""
+	}
+	return c
+}

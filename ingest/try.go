@@ -92,7 +92,7 @@ func (p *Pipeline) TryBytes(body []byte, pageURL string) (TryResult, error) {
 			res.Sitemap = &sm
 			for _, e := range sm.Entries {
 				if owned && sm.Kind == page.KindURLSet {
-					if c := p.canonicalFor(src, e.Loc); c != "" && src.IsItemURL(c) {
+					if c := src.canonical(e.Loc); c != "" && src.IsItemURL(c) {
 						res.ItemURLs = append(res.ItemURLs, c)
 					}
 				}
@@ -110,7 +110,7 @@ func (p *Pipeline) TryBytes(body []byte, pageURL string) (TryResult, error) {
 		for i := range items {
 			it := items[i]
 			if owned {
-				c := p.canonicalFor(src, it.URL)
+				c := src.canonical(it.URL)
 				if c == "" || !src.IsItemURL(c) {
 					res.Warnings = append(res.Warnings, fmt.Sprintf("feed entry %s is not an item URL of %s (skipped by the pipeline)", it.URL, src.ID))
 					continue
@@ -129,7 +129,7 @@ func (p *Pipeline) TryBytes(body []byte, pageURL string) (TryResult, error) {
 	// HTML: an item page when its URL is an item of its source, else a
 	// listing page.
 	if owned && base != nil {
-		if c := p.canonicalFor(src, pageURL); c != "" && src.IsItemURL(c) {
+		if c := src.canonical(pageURL); c != "" && src.IsItemURL(c) {
 			m, err := page.Extract(bytes.NewReader(body), base)
 			if err != nil {
 				return res, fmt.Errorf("try %s: %w", pageURL, err)
@@ -150,7 +150,7 @@ func (p *Pipeline) TryBytes(body []byte, pageURL string) (TryResult, error) {
 	res.Kind = "listing"
 	res.Listing = &l
 	for _, li := range l.Items {
-		if c := p.canonicalFor(src, li.URL); c != "" {
+		if c := src.canonical(li.URL); c != "" {
 			res.ItemURLs = append(res.ItemURLs, c)
 		}
 	}
@@ -169,12 +169,4 @@ func (p *Pipeline) TryBytes(body []byte, pageURL string) (TryResult, error) {
 		res.Warnings = append(res.Warnings, "the page advertises feeds: "+strings.Join(feeds, ", "))
 	}
 	return res, nil
-}
-
-func (p *Pipeline) canonicalFor(src Source, raw string) string {
-	c, err := normalize(raw, src)
-	if err != nil {
-		return ""
-	}
-	return c
 }
