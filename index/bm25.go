@@ -5,12 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
-	"runtime"
-	"sort"
-	"strings"
 	"sync"
-	"sync/atomic"
-	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -206,7 +201,7 @@ func (x *Index) bm25Context(ctx context.Context, docs uint64) context.Context {
 	}
 	card := make(map[string]int, 16)
 	for _, f := range []string{fieldTitle, fieldSummary, fieldBody, fieldAuthors, fieldAuthorsExact,
-		fieldSource, fieldType, fieldTopics, fieldPublished, fieldFirstSeen, fieldYear, fieldHash, fieldSpell, fieldLead,
+		fieldSource, fieldType, fieldTopics, fieldPublished, fieldFirstSeen, fieldYear, fieldHash, fieldSpell, fieldFeedback,
 		"*"} { // "*": bleve's unscored-disjunction optimisation
 		card[f] = int(docs)
 	}
@@ -287,7 +282,7 @@ const allBonus = 2.0
 // allBonus when the document matches all nconds plain words; and the plain
 // disjunction of the same terms, for matching. nil if no term occurs in the
 // index.
-func (rk *ranker) query(terms []rankTerm, nconds int) (rank, match query.Query) {
+func (rk *ranker) query(terms []rankTerm, nconds int) (rank *sumQuery, match query.Query) {
 	var clauses []query.Query
 	var condOf []int
 	for _, t := range terms {
@@ -309,45 +304,58 @@ func (rk *ranker) query(terms []rankTerm, nconds int) (rank, match query.Query) 
 	match = bleve.NewDisjunctionQuery(clauses...)
 	dq := bleve.NewDisjunctionQuery(clauses...)
 	dq.RetrieveScoreBreakdown(true)
-	score := func(d *bsearch.DocumentMatch) float64 {
-		var sum float64
-		var seen uint64
-		var seenMap map[int]bool
-		for i, s := range d.ScoreBreakdown {
-			sum += s
-			if c := condOf[i]; c >= 0 {
-				if c < 64 {
-					seen |= 1 << c
-				} else {
-					if seenMap == nil {
-						seenMap = map[int]bool{}
-					}
-					seenMap[c] = true
-				}
-			}
-		}
-		if nconds > 1 {
-			matched := 0
-			for c := 0; c < nconds; c++ {
-				if (c < 64 && seen&(1<<c) != 0) || seenMap[c] {
-					matched++
-				}
-			}
-			if matched == nconds {
-				sum *= allBonus
-			}
-		}
-		return sum
-	}
-	return &sumQuery{dq: dq, score: score}, match
+	return &sumQuery{dq: dq, condOf: condOf, nconds: nconds}, match
 }
 
-// sumQuery is a disjunction asked for its per-clause scores, scored by
-// score. (bleve's CustomScoreQuery would do, but it looks up every
-// matching document's external ID.)
+// sumQuery is a disjunction asked for its per-clause scores (the score
+// breakdown), scored by their sum, times allBonus when the document matches
+// every plain word. (bleve's CustomScoreQuery would do, but it looks up
+// every matching document's external ID.)
 type sumQuery struct {
-	dq    *query.DisjunctionQuery
-	score func(*bsearch.DocumentMatch) float64
+	dq *query.DisjunctionQuery
+	// condOf is the plain word of each clause (-1 for feedback terms).
+	condOf []int
+	nconds int
+	// norm is the query norm bleve last gave the clauses' scores (set as
+	// a search runs): scores divided by it are the clauses' own.
+	norm float64
+}
+
+// split returns the sum of a document's clause scores, and whether the
+// clauses it matched cover every plain word (of a query of several).
+func (q *sumQuery) split(breakdown map[int]float64) (sum float64, all bool) {
+	var seen uint64
+	var seenMap map[int]bool
+	for i, s := range breakdown {
+		sum += s
+		if c := q.condOf[i]; c >= 0 {
+			if c < 64 {
+				seen |= 1 << c
+			} else {
+				if seenMap == nil {
+					seenMap = map[int]bool{}
+				}
+				seenMap[c] = true
+			}
+		}
+	}
+	if q.nconds <= 1 {
+		return sum, false
+	}
+	for c := 0; c < q.nconds; c++ {
+		if !((c < 64 && seen&(1<<c) != 0) || seenMap[c]) {
+			return sum, false
+		}
+	}
+	return sum, true
+}
+
+func (q *sumQuery) score(d *bsearch.DocumentMatch) float64 {
+	sum, all := q.split(d.ScoreBreakdown)
+	if all {
+		sum *= allBonus
+	}
+	return sum
 }
 
 func (q *sumQuery) Searcher(ctx context.Context, i bindex.IndexReader, m mapping.IndexMapping, options bsearch.SearcherOptions) (bsearch.Searcher, error) {
@@ -355,18 +363,30 @@ func (q *sumQuery) Searcher(ctx context.Context, i bindex.IndexReader, m mapping
 	if err != nil {
 		return nil, err
 	}
-	return &sumSearcher{Searcher: s, score: q.score}, nil
+	// The disjunction normalised its clauses by its own weight; a parent
+	// that normalises again says so through SetQueryNorm.
+	if w := s.Weight(); w > 0 {
+		q.norm = 1 / math.Sqrt(w)
+	} else {
+		q.norm = 1
+	}
+	return &sumSearcher{Searcher: s, q: q}, nil
 }
 
 type sumSearcher struct {
 	bsearch.Searcher
-	score func(*bsearch.DocumentMatch) float64
+	q *sumQuery
+}
+
+func (s *sumSearcher) SetQueryNorm(n float64) {
+	s.q.norm = n
+	s.Searcher.SetQueryNorm(n)
 }
 
 func (s *sumSearcher) Next(ctx *bsearch.SearchContext) (*bsearch.DocumentMatch, error) {
 	d, err := s.Searcher.Next(ctx)
 	if d != nil {
-		d.Score = s.score(d)
+		d.Score = s.q.score(d)
 	}
 	return d, err
 }
@@ -374,7 +394,7 @@ func (s *sumSearcher) Next(ctx *bsearch.SearchContext) (*bsearch.DocumentMatch, 
 func (s *sumSearcher) Advance(ctx *bsearch.SearchContext, id bindex.IndexInternalID) (*bsearch.DocumentMatch, error) {
 	d, err := s.Searcher.Advance(ctx, id)
 	if d != nil {
-		d.Score = s.score(d)
+		d.Score = s.q.score(d)
 	}
 	return d, err
 }
@@ -409,308 +429,4 @@ func (p *plan) softTerms() []rankTerm {
 		}
 	}
 	return out
-}
-
-// Pseudo-relevance feedback (Analysis.Feedback), RM3: the first search's
-// best feedbackDocs documents are taken as relevant; the feedbackTerms terms
-// most probable in them, P(w|R) = Σ_d P(w|d)·score(d)/Σscore, are added to
-// the query, whose own terms keep feedbackOrigWeight of the total weight.
-// 10 documents is the usual RM3 choice (Anserini's defaults: 10 documents,
-// 10 terms, weight 0.5). The terms (20) and the weight (0.3) were chosen on
-// MED's development queries and cross-checked on halves of them: choosing
-// on the odd queries picks weight 0.3 and gains on the even ones, and the
-// other way round; every setting tried (5-20 documents, 10-50 terms,
-// weight 0.2-0.7) beats no feedback.
-const (
-	feedbackDocs       = 10
-	feedbackTerms      = 20
-	feedbackOrigWeight = 0.3
-	// feedbackLeadBytes bounds the body text kept (field lead) and read
-	// per feedback document.
-	feedbackLeadBytes = 3000
-)
-
-// feedbackDoc is a first-pass hit: its score and stored text.
-type feedbackDoc struct {
-	score float64
-	text  string
-}
-
-// expand returns terms plus RM3 feedback terms from docs, analysed with a,
-// skipping candidate terms keep rejects (nil keeps all).
-func expand(a analysis.Analyzer, terms []rankTerm, docs []feedbackDoc, keep func(string) bool) []rankTerm {
-	if len(docs) == 0 {
-		return terms
-	}
-	var total float64
-	for _, d := range docs {
-		total += d.score
-	}
-	if total <= 0 {
-		return terms
-	}
-	// Analysing the documents is most of feedback's cost: spread it over
-	// the processors.
-	tfs := make([]map[string]float64, len(docs))
-	ns := make([]float64, len(docs))
-	count := func(i int) {
-		tf := map[string]float64{}
-		n := 0.0
-		for _, t := range analyse(a, docs[i].text) {
-			if isSynToken(t.Term) || len(t.Term) < 2 {
-				continue
-			}
-			tf[string(t.Term)]++
-			n++
-		}
-		tfs[i], ns[i] = tf, n
-	}
-	if workers := min(runtime.GOMAXPROCS(0), len(docs)); workers > 1 {
-		var wg sync.WaitGroup
-		var next atomic.Int64
-		for range workers {
-			wg.Go(func() {
-				for i := int(next.Add(1)) - 1; i < len(docs); i = int(next.Add(1)) - 1 {
-					count(i)
-				}
-			})
-		}
-		wg.Wait()
-	} else {
-		for i := range docs {
-			count(i)
-		}
-	}
-	rm := map[string]float64{}
-	for i, d := range docs {
-		for t, c := range tfs[i] {
-			rm[t] += c / ns[i] * d.score / total
-		}
-	}
-	type tw struct {
-		t string
-		w float64
-	}
-	cand := make([]tw, 0, len(rm))
-	for t, w := range rm {
-		cand = append(cand, tw{t, w})
-	}
-	sort.Slice(cand, func(i, j int) bool {
-		if cand[i].w != cand[j].w {
-			return cand[i].w > cand[j].w
-		}
-		return cand[i].t < cand[j].t
-	})
-	kept := cand[:0]
-	for _, c := range cand {
-		if len(kept) == feedbackTerms {
-			break
-		}
-		if keep == nil || keep(c.t) {
-			kept = append(kept, c)
-		}
-	}
-	cand = kept
-	var fsum, qsum float64
-	for _, c := range cand {
-		fsum += c.w
-	}
-	for _, t := range terms {
-		if t.field == "" {
-			qsum += t.weight
-		}
-	}
-	if fsum <= 0 || qsum <= 0 {
-		return terms
-	}
-	out := make([]rankTerm, 0, len(terms)+len(cand))
-	for _, t := range terms {
-		t.weight = feedbackOrigWeight * t.weight / qsum
-		out = append(out, t)
-	}
-	for _, c := range cand {
-		out = append(out, rankTerm{term: c.t, weight: (1 - feedbackOrigWeight) * c.w / fsum, cond: -1, field: fieldBody})
-	}
-	return out
-}
-
-// lead is the start of a body kept for feedback.
-func lead(body string) string {
-	if len(body) <= feedbackLeadBytes {
-		return body
-	}
-	cut := feedbackLeadBytes
-	for cut > 0 && !utf8.RuneStart(body[cut]) {
-		cut--
-	}
-	if sp := strings.LastIndexByte(body[:cut], ' '); sp > cut*3/4 {
-		cut = sp
-	}
-	return body[:cut]
-}
-
-// feedbackRerankOnly keeps feedback from changing which documents match: the
-// expanded query only reorders the documents the user's words find, so
-// totals and facet counts are those of the words typed.
-const feedbackRerankOnly = true
-
-// feedbackPool is how many of the first search's best hits the expanded
-// query reorders: at least feedbackPool, and twice the hits the page needs,
-// so feedback can still bring documents onto it from further down. Reordering
-// only these (instead of every match) saves a second pass over the whole
-// index with the feedback terms, which are frequent words with long posting
-// lists. Pages needing a pool larger than feedbackPoolMax fall back to the
-// full second search.
-const (
-	feedbackPool    = 100
-	feedbackPoolMax = 2000
-)
-
-// firstPass is what the first search of feedback found, reused by the
-// final search: the total and facets of the words typed.
-type firstPass struct {
-	total  uint64
-	facets map[string][]FacetCount
-	took   time.Duration
-}
-
-// ranking returns the search context and the ranking clauses for p under
-// Analysis.ExactBM25 and Analysis.Feedback, or ctx and nil when the plan
-// ranks with its own clauses (other scoring, no plain words). A non-nil
-// firstPass means the clauses restrict the search to the first pass's best
-// hits: the caller takes the total and facets from it.
-func (x *Index) ranking(ctx context.Context, q Query, p *plan) (context.Context, *rankClauses, *firstPass, error) {
-	a := x.spec.analysis
-	if !a.ExactBM25 || a.Scoring != "bm25" || len(p.soft) == 0 {
-		return ctx, nil, nil, nil
-	}
-	rk, err := x.newRanker(ctx)
-	if err != nil {
-		return ctx, nil, nil, err
-	}
-	defer rk.close()
-	sctx := x.bm25Context(ctx, uint64(rk.docs))
-	terms := p.softTerms()
-	base, match := rk.query(terms, len(p.soft))
-	if base == nil {
-		return ctx, nil, nil, nil
-	}
-	out := &rankClauses{rank: base}
-	if !a.Feedback || (q.Sort != "" && q.Sort != SortRelevance) {
-		return sctx, out, nil, nil
-	}
-	limit := q.Limit
-	if limit <= 0 {
-		limit = DefaultLimit
-	}
-	pool := max(feedbackPool, 2*(max(q.Offset, 0)+min(limit, MaxLimit)))
-	if !feedbackRerankOnly || pool > feedbackPoolMax {
-		docs, err := x.feedbackDocs(sctx, q, p, out)
-		if err != nil {
-			return ctx, nil, nil, err
-		}
-		if len(docs) == 0 {
-			return sctx, out, nil, nil
-		}
-		if r, _ := rk.query(expand(x.planner.text, terms, docs, nil), len(p.soft)); r != nil {
-			out.rank = r
-			if feedbackRerankOnly {
-				out.match = match
-			}
-		}
-		return sctx, out, nil, nil
-	}
-	docs, ids, fp, err := x.feedbackPool(sctx, q, p, out, pool)
-	if err != nil {
-		return ctx, nil, nil, err
-	}
-	if len(docs) > 0 {
-		if r, _ := rk.query(expand(x.planner.text, terms, docs, nil), len(p.soft)); r != nil {
-			out.rank = r
-		}
-	}
-	out.match, out.ids = bleve.NewDocIDQuery(ids), true
-	return sctx, out, fp, nil
-}
-
-// feedbackPool runs the first search of pseudo-relevance feedback when the
-// page lies within the pool: q's best pool hits (their IDs), the
-// best feedbackDocs of them with their stored title, summary and body lead,
-// and the total and facets (unless q.NoFacets) of the words typed.
-func (x *Index) feedbackPool(ctx context.Context, q Query, p *plan, rk *rankClauses, pool int) ([]feedbackDoc, []string, *firstPass, error) {
-	fq := q
-	fq.Limit, fq.Offset, fq.Sort = pool, 0, SortRelevance
-	req, err := buildRequest(fq, p, true, rk)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	req.Highlight = nil
-	req.Fields = nil
-	res, err := x.bi.SearchInContext(ctx, req)
-	if err != nil {
-		return nil, nil, nil, fmt.Errorf("feedback: %w", err)
-	}
-	fp := &firstPass{total: res.Total, facets: facets(res), took: res.Took}
-	ids := make([]string, len(res.Hits))
-	for i, h := range res.Hits {
-		ids[i] = h.ID
-	}
-	n := min(feedbackDocs, len(res.Hits))
-	out := make([]feedbackDoc, 0, n)
-	for _, h := range res.Hits[:n] {
-		d, err := x.bi.Document(h.ID)
-		if err != nil {
-			return nil, nil, nil, fmt.Errorf("feedback: document %s: %w", h.ID, err)
-		}
-		if d == nil {
-			continue
-		}
-		vals := map[string]string{}
-		d.VisitFields(func(f bindex.Field) {
-			switch f.Name() {
-			case fieldTitle, fieldSummary:
-				vals[f.Name()] = string(f.Value())
-			case fieldLead: // indexes written with a longer lead
-				vals[f.Name()] = lead(string(f.Value()))
-			}
-		})
-		var b strings.Builder
-		for _, f := range []string{fieldTitle, fieldSummary, fieldLead} {
-			if s := vals[f]; s != "" {
-				b.WriteString(s)
-				b.WriteByte('\n')
-			}
-		}
-		out = append(out, feedbackDoc{score: h.Score, text: b.String()})
-	}
-	return out, ids, fp, nil
-}
-
-// feedbackDocs runs the first search of pseudo-relevance feedback: q's best
-// feedbackDocs hits, with their stored title, summary and body lead.
-func (x *Index) feedbackDocs(ctx context.Context, q Query, p *plan, rk *rankClauses) ([]feedbackDoc, error) {
-	fq := q
-	fq.Limit, fq.Offset, fq.NoFacets, fq.Sort = feedbackDocs, 0, true, SortRelevance
-	req, err := buildRequest(fq, p, true, rk)
-	if err != nil {
-		return nil, err
-	}
-	req.Highlight = nil
-	req.Fields = []string{fieldTitle, fieldSummary, fieldLead}
-	res, err := x.bi.SearchInContext(ctx, req)
-	if err != nil {
-		return nil, fmt.Errorf("feedback: %w", err)
-	}
-	out := make([]feedbackDoc, 0, len(res.Hits))
-	for _, h := range res.Hits {
-		var b strings.Builder
-		for _, f := range req.Fields {
-			if s, ok := h.Fields[f].(string); ok && s != "" {
-				b.WriteString(s)
-				b.WriteByte('\n')
-			}
-		}
-		out = append(out, feedbackDoc{score: h.Score, text: b.String()})
-	}
-	return out, nil
 }

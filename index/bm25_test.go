@@ -55,13 +55,12 @@ func TestLengthStatsPersist(t *testing.T) {
 }
 
 func TestExpand(t *testing.T) {
-	a := newTextAnalyzer(textSpec{Stemming: true})
 	terms := []rankTerm{{term: "marrow", weight: 1}}
 	docs := []feedbackDoc{
-		{score: 2, text: "bone marrow transplant transplant"},
-		{score: 1, text: "marrow aplasia"},
+		{score: 2, terms: "bone marrow transplant transplant"},
+		{score: 1, terms: "marrow aplasia"},
 	}
-	got := expand(a, terms, docs, nil)
+	got := expand(terms, docs)
 	if got[0].term != "marrow" || got[0].field != "" {
 		t.Fatalf("first term %+v, want the query's own", got[0])
 	}
@@ -84,7 +83,7 @@ func TestExpand(t *testing.T) {
 			t.Errorf("feedback term %q in field %q, want body only", r.term, r.field)
 		}
 	}
-	if got := expand(a, terms, nil, nil); len(got) != 1 {
+	if got := expand(terms, nil); len(got) != 1 {
 		t.Errorf("no feedback documents: got %d terms, want the query's 1", len(got))
 	}
 }

@@ -448,10 +448,15 @@ func (x *Index) indexBatch(ctx context.Context, items []evidence.Item) error {
 		if toks != nil {
 			tok = toks[i]
 		}
-		if err := x.add(b, it, topics[i], tok); err != nil {
+		nfb, err := x.add(b, it, topics[i], tok)
+		if err != nil {
 			return fmt.Errorf("index: index item %s: %w", it.ID, err)
 		}
 		x.counter.itemLengths(&delta, it.Title, it.Summary, it.Body, it.Authors)
+		if nfb > 0 {
+			delta.Docs[fieldFeedback]++
+			delta.Tokens[fieldFeedback] += uint64(nfb)
+		}
 	}
 	if err := x.commit(b, &delta); err != nil {
 		return fmt.Errorf("index: index items: %w", err)
@@ -460,20 +465,25 @@ func (x *Index) indexBatch(ctx context.Context, items []evidence.Item) error {
 	return nil
 }
 
-// add adds it to b with topics. toks, when not nil, is the Tagger's
-// analysis of the item: the document's title, summary and body reuse it
-// rather than being analysed a second time.
-func (x *Index) add(b *bleve.Batch, it *evidence.Item, topics []string, toks *itemTokens) error {
-	data := itemDoc(it, topics)
+// add adds it to b with topics and returns the number of terms in its
+// feedback field. toks, when not nil, is the Tagger's analysis of the
+// item; otherwise add analyses it. Either way the document's title,
+// summary and body reuse that analysis rather than being analysed again.
+func (x *Index) add(b *bleve.Batch, it *evidence.Item, topics []string, toks *itemTokens) (int, error) {
 	if toks == nil {
-		return b.Index(it.ID, data)
+		toks = x.planner.analyseItem(it)
+	}
+	data := itemDoc(it, topics)
+	fb, n := feedbackText(toks, it.Body)
+	if n > 0 {
+		data[fieldFeedback] = fb
 	}
 	doc := document.NewDocument(it.ID)
 	if err := x.bi.Mapping().MapDocument(doc, data); err != nil {
-		return err
+		return 0, err
 	}
 	reuseTokens(doc, toks)
-	return b.IndexAdvanced(doc)
+	return n, b.IndexAdvanced(doc)
 }
 
 // reuseTokens makes doc's title, summary and body fields take their tokens

@@ -20,7 +20,7 @@ import (
 // stored in the index's internal metadata; an index written with another
 // version is reported as ErrCorrupt so the caller rebuilds it. Bump it on
 // every change to newMapping or to itemDoc.
-const MappingVersion = "3"
+const MappingVersion = "4"
 
 // Internal-metadata keys: MappingVersion, the analysis fingerprint and the
 // taxonomy fingerprint the documents were tagged with.
@@ -46,8 +46,8 @@ const (
 	fieldFirstSeen    = "first_seen"
 	fieldYear         = "year"
 	fieldHash         = "hash"
-	fieldSpell        = "spell" // title and summary, lower-cased words, for suggestions
-	fieldLead         = "lead"  // start of the body, stored only, for feedback
+	fieldSpell        = "spell"    // title and summary, lower-cased words, for suggestions
+	fieldFeedback     = "feedback" // analysed terms of title, summary and body lead, stored only
 )
 
 // textFields are the fields the default query searches, with their boosts
@@ -112,6 +112,11 @@ func newMapping(sp *spec) (*mapping.IndexMappingImpl, error) {
 		fm.Store = true
 		return fm
 	}
+	storedOnly := func() *mapping.FieldMapping { // kept as it is, not indexed
+		fm := text(keyword.Name, true, false)
+		fm.Index = false
+		return fm
+	}
 	date := func() *mapping.FieldMapping {
 		fm := mapping.NewDateTimeFieldMapping()
 		fm.Store = false
@@ -142,25 +147,14 @@ func newMapping(sp *spec) (*mapping.IndexMappingImpl, error) {
 	item.AddFieldMappingsAt(fieldPublished, date())
 	item.AddFieldMappingsAt(fieldFirstSeen, date())
 
-	hash := mapping.NewTextFieldMapping()
-	hash.Analyzer = keyword.Name
-	hash.Store = true
-	hash.Index = false
-	hash.IncludeTermVectors = false
-	hash.IncludeInAll = false
-	hash.DocValues = false
-	item.AddFieldMappingsAt(fieldHash, hash)
+	item.AddFieldMappingsAt(fieldHash, storedOnly())
 
-	// The start of the body, stored but not indexed: pseudo-relevance
-	// feedback reads the best hits' words from it (bodies are not stored).
-	leadFM := mapping.NewTextFieldMapping()
-	leadFM.Analyzer = keyword.Name
-	leadFM.Store = true
-	leadFM.Index = false
-	leadFM.IncludeTermVectors = false
-	leadFM.IncludeInAll = false
-	leadFM.DocValues = false
-	item.AddFieldMappingsAt(fieldLead, leadFM)
+	// The analysed terms of the title, summary and start of the body,
+	// stored but not indexed: pseudo-relevance feedback reads the best
+	// hits' terms from it, and scores its own terms in the hits it
+	// reorders, without analysing text or walking posting lists at query
+	// time (bodies are not stored).
+	item.AddFieldMappingsAt(fieldFeedback, storedOnly())
 
 	// No _all composite field.
 	item.AddSubDocumentMapping("_all", mapping.NewDocumentDisabledMapping())
@@ -180,7 +174,7 @@ func newMapping(sp *spec) (*mapping.IndexMappingImpl, error) {
 }
 
 // itemDoc turns an item into the document bleve indexes, with topics as
-// its topic tags. Every document gets the "item" type through the mapping's
+// its topic tags (the feedback field is added by Index.add). Every document gets the "item" type through the mapping's
 // DefaultType.
 func itemDoc(it *evidence.Item, topics []string) map[string]any {
 	d := map[string]any{
@@ -191,9 +185,6 @@ func itemDoc(it *evidence.Item, topics []string) map[string]any {
 		fieldSource:  it.Source,
 		fieldType:    it.Type,
 		fieldHash:    it.ContentHash,
-	}
-	if it.Body != "" {
-		d[fieldLead] = lead(it.Body)
 	}
 	if len(it.Authors) > 0 {
 		d[fieldAuthors] = it.Authors

@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/blevesearch/bleve/v2"
+	bsearch "github.com/blevesearch/bleve/v2/search"
 	htmlhl "github.com/blevesearch/bleve/v2/search/highlight/highlighter/html"
 	"github.com/blevesearch/bleve/v2/search/query"
 
@@ -130,42 +131,14 @@ func (x *Index) Search(ctx context.Context, q Query) (*Result, error) {
 		return nil, fmt.Errorf("index: search: %w", err)
 	}
 	p := x.planner.plan(parsed)
-	sctx, rk, fp, err := x.ranking(ctx, q, p)
+	out, ok, err := x.feedbackSearch(ctx, q, p)
 	if err != nil {
 		return nil, fmt.Errorf("index: search %q: %w", q.Text, err)
 	}
-	req, err := buildRequest(q, p, strings.TrimSpace(q.Text) != "", rk)
-	if err != nil {
-		return nil, err
-	}
-	if fp != nil {
-		// The first pass counted and faceted the words typed; this search
-		// only reorders its best hits.
-		req.Facets = nil
-	}
-	res, err := x.bi.SearchInContext(sctx, req)
-	if err != nil {
-		return nil, fmt.Errorf("index: search %q: %w", q.Text, err)
-	}
-	out := &Result{Total: res.Total, Took: res.Took, Hits: make([]Hit, 0, len(res.Hits))}
-	if fp != nil {
-		out.Total = fp.total
-		out.Took += fp.took
-		if !q.NoFacets {
-			out.Facets = fp.facets
+	if !ok {
+		if out, err = x.search(ctx, q, p); err != nil {
+			return nil, err
 		}
-	}
-	if out.Facets == nil {
-		out.Facets = facets(res)
-	}
-	for _, h := range res.Hits {
-		summary, _ := h.Fields[fieldSummary].(string)
-		out.Hits = append(out.Hits, Hit{
-			ID:      h.ID,
-			Score:   h.Score,
-			Snippet: snippet(h.Fragments[fieldSummary], h.Fragments[fieldTitle], summary),
-			Topics:  storedStrings(h.Fields[fieldTopics]),
-		})
 	}
 	if p.scored() && len(p.soft)+len(p.must) > 0 {
 		s, err := x.suggest(ctx, q, parsed, out.Total)
@@ -176,6 +149,40 @@ func (x *Index) Search(ctx context.Context, q Query) (*Result, error) {
 	}
 	x.log.Debug("search", "text", q.Text, "total", out.Total, "took", out.Took, "suggestion", out.Suggestion)
 	return out, nil
+}
+
+// search runs q's plan p as one bleve search (after the first search of
+// feedback, when it applies but feedbackSearch could not run it).
+func (x *Index) search(ctx context.Context, q Query, p *plan) (*Result, error) {
+	sctx, rk, err := x.ranking(ctx, q, p)
+	if err != nil {
+		return nil, fmt.Errorf("index: search %q: %w", q.Text, err)
+	}
+	req, err := buildRequest(q, p, strings.TrimSpace(q.Text) != "", rk)
+	if err != nil {
+		return nil, err
+	}
+	res, err := x.bi.SearchInContext(sctx, req)
+	if err != nil {
+		return nil, fmt.Errorf("index: search %q: %w", q.Text, err)
+	}
+	out := &Result{Total: res.Total, Took: res.Took, Hits: make([]Hit, 0, len(res.Hits)), Facets: facets(res)}
+	for _, h := range res.Hits {
+		out.Hits = append(out.Hits, hitOf(h, h.Score))
+	}
+	return out, nil
+}
+
+// hitOf returns the Hit of a bleve hit loaded with the summary and topics
+// and highlighted in title and summary, scored score.
+func hitOf(h *bsearch.DocumentMatch, score float64) Hit {
+	summary, _ := h.Fields[fieldSummary].(string)
+	return Hit{
+		ID:      h.ID,
+		Score:   score,
+		Snippet: snippet(h.Fragments[fieldSummary], h.Fragments[fieldTitle], summary),
+		Topics:  storedStrings(h.Fields[fieldTopics]),
+	}
 }
 
 // count returns how many items q matches.
@@ -577,14 +584,23 @@ func truncate(s string, n int) string {
 	if len(s) <= n {
 		return s
 	}
-	cut := n
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
+	return strings.TrimRight(cut(s, n), " ,;:.") + "…"
+}
+
+// cut returns the start of s of at most n bytes, ending at a word boundary
+// when one is in its last quarter, never inside a character.
+func cut(s string, n int) string {
+	if len(s) <= n {
+		return s
 	}
-	if sp := strings.LastIndexByte(s[:cut], ' '); sp > n*3/4 {
-		cut = sp
+	end := n
+	for end > 0 && !utf8.RuneStart(s[end]) {
+		end--
 	}
-	return strings.TrimRight(s[:cut], " ,;:.") + "…"
+	if sp := strings.LastIndexByte(s[:end], ' '); sp > n*3/4 {
+		end = sp
+	}
+	return s[:end]
 }
 
 // maxTopics bounds the topics TopicCounts reports.
