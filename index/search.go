@@ -530,7 +530,7 @@ func (c *cond) fieldTerms(field string) []string {
 }
 
 // query returns the bleve query for f, or nil if f cannot match (empty, or
-// only phrases in a field without positions).
+// only phrases of several words in a field without positions).
 func (f *fieldForm) query(scale float64) query.Query {
 	boost := f.boost * scale
 	if len(f.units) > 0 {
@@ -545,17 +545,16 @@ func (f *fieldForm) query(scale float64) query.Query {
 		return conjunction(conj)
 	}
 	var dis []query.Query
-	if f.positions {
-		for _, ph := range f.phrases {
-			var q query.Query
-			if len(ph) == 1 && len(ph[0]) == 1 {
-				q = termQuery(ph[0][0], f.field, boost)
-			} else {
-				mq := query.NewMultiPhraseQuery(ph, f.field)
-				mq.SetBoost(boost)
-				q = mq
+	for _, ph := range f.phrases {
+		switch {
+		case len(ph) == 1: // one word (maybe with stop words): no positions needed
+			for _, t := range ph[0] {
+				dis = append(dis, termQuery(t, f.field, boost))
 			}
-			dis = append(dis, q)
+		case f.positions:
+			mq := query.NewMultiPhraseQuery(ph, f.field)
+			mq.SetBoost(boost)
+			dis = append(dis, mq)
 		}
 	}
 	for _, t := range f.anyOf {

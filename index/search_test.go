@@ -49,9 +49,11 @@ func TestSearchMatches(t *testing.T) {
 		{"any word matches", Query{Text: "schizophrenia yoga"}, []string{idSchizophrenia, idExercise}},
 		{"phrase", Query{Text: `"older people"`}, []string{idSocialOlder, idLoneliness}},
 		{"phrase words out of order do not match", Query{Text: `"people older"`}, nil},
-		// The body keeps no term vectors, so phrases match title, summary
-		// and authors only.
+		// The body keeps no term vectors, so phrases of several words match
+		// title, summary and authors only; a quoted word is a word.
 		{"phrase only in body is not matched", Query{Text: `"stable funding"`}, nil},
+		{"one-word phrase in body", Query{Text: `"gardening"`}, []string{idSocialOlder}},
+		{"one-word phrase with a stop word", Query{Text: `"the gardening"`}, []string{idSocialOlder}},
 		{"phrase and word", Query{Text: `loneliness "older people"`}, []string{idSocialOlder, idLoneliness}},
 		{"exclude word", Query{Text: "prescribing -link"}, []string{idSocialGP}},
 		{"exclude phrase", Query{Text: `prescribing -"older people"`}, []string{idSocialGP, idLinkWorkers}},
