@@ -53,9 +53,13 @@ func newSearchCommand(a *app) *cobra.Command {
 "prescribing" also finds "prescribe"; UK and US spellings find each other
 (behaviour, behavior) and so do acronyms and what they stand for (CBT,
 cognitive behavioural therapy; IAPT, NHS Talking Therapies). Items with all
-the words rank first.
+the words rank first; words frequent in the best matches help order them
+(pseudo-relevance feedback), without changing which items match.
 
-  "older people"                  a phrase (required)
+  "older people"                  a phrase (required): in titles, summaries
+                                  and authors (full text keeps no word
+                                  positions, so only a quoted single word
+                                  or a synonym phrase is found there)
   -housing  -"link workers"       leave out items with a word or phrase
   loneliness OR isolation         either
   title:dementia  author:smith    in the title, by an author
