@@ -2,6 +2,7 @@ package index
 
 import (
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -301,18 +302,17 @@ func (rk *ranker) query(terms []rankTerm, nconds int) (rank *sumQuery, match que
 	if len(clauses) == 0 {
 		return nil, nil
 	}
-	match = bleve.NewDisjunctionQuery(clauses...)
-	dq := bleve.NewDisjunctionQuery(clauses...)
-	dq.RetrieveScoreBreakdown(true)
-	return &sumQuery{dq: dq, condOf: condOf, nconds: nconds}, match
+	return &sumQuery{clauses: clauses, condOf: condOf, nconds: nconds}, bleve.NewDisjunctionQuery(clauses...)
 }
 
-// sumQuery is a disjunction asked for its per-clause scores (the score
-// breakdown), scored by their sum, times allBonus when the document matches
-// every plain word. (bleve's CustomScoreQuery would do, but it looks up
-// every matching document's external ID.)
+// sumQuery is a disjunction of term clauses scored by the sum of the
+// clauses' scores, times allBonus when the document matches every plain
+// word. bleve's disjunction would multiply the sum by the fraction of
+// clauses matched, and telling which words a document matched needs its
+// per-clause scores (a map per document): sumSearcher merges the clauses
+// itself and keeps a bit set of words.
 type sumQuery struct {
-	dq *query.DisjunctionQuery
+	clauses []query.Query
 	// condOf is the plain word of each clause (-1 for feedback terms).
 	condOf []int
 	nconds int
@@ -321,14 +321,134 @@ type sumQuery struct {
 	norm float64
 }
 
-// split returns the sum of a document's clause scores, and whether the
-// clauses it matched cover every plain word (of a query of several).
-func (q *sumQuery) split(breakdown map[int]float64) (sum float64, all bool) {
+// allMark is the key of DocumentMatch.ScoreBreakdown that sumSearcher sets
+// on documents matching every plain word (see sumQuery.split).
+const allMark = -1
+
+// split returns a hit's score without allBonus, and whether it matched
+// every plain word of a query of several.
+func (q *sumQuery) split(d *bsearch.DocumentMatch) (sum float64, all bool) {
+	if _, all = d.ScoreBreakdown[allMark]; all {
+		return d.Score / allBonus, true
+	}
+	return d.Score, false
+}
+
+func (q *sumQuery) Searcher(ctx context.Context, i bindex.IndexReader, m mapping.IndexMapping, options bsearch.SearcherOptions) (bsearch.Searcher, error) {
+	s := &sumSearcher{q: q, children: make([]bsearch.Searcher, 0, len(q.clauses))}
+	for _, c := range q.clauses {
+		cs, err := c.Searcher(ctx, i, m, options)
+		if err != nil {
+			_ = s.Close()
+			return nil, err
+		}
+		s.children = append(s.children, cs)
+	}
+	s.currs = make([]*bsearch.DocumentMatch, len(s.children))
+	s.ids = make([]uint64, len(s.children))
+	// Normalise as bleve's disjunction does; a parent that normalises
+	// again says so through SetQueryNorm.
+	if w := s.Weight(); w > 0 {
+		s.SetQueryNorm(1 / math.Sqrt(w))
+	} else {
+		s.SetQueryNorm(1)
+	}
+	return s, nil
+}
+
+// sumSearcher merges its clauses' searchers document by document.
+type sumSearcher struct {
+	q           *sumQuery
+	children    []bsearch.Searcher
+	currs       []*bsearch.DocumentMatch // each child's current match, nil when done
+	ids         []uint64                 // their document numbers
+	initialized bool
+}
+
+// docNum is a scorch internal ID as a number (big-endian, 8 bytes).
+func docNum(id bindex.IndexInternalID) uint64 {
+	if len(id) == 8 {
+		return binary.BigEndian.Uint64(id)
+	}
+	var n uint64
+	for _, b := range id {
+		n = n<<8 | uint64(b)
+	}
+	return n
+}
+
+func (s *sumSearcher) set(i int, d *bsearch.DocumentMatch) {
+	s.currs[i] = d
+	if d != nil {
+		s.ids[i] = docNum(d.IndexInternalID)
+	}
+}
+
+func (s *sumSearcher) init(ctx *bsearch.SearchContext) error {
+	for i, c := range s.children {
+		d, err := c.Next(ctx)
+		if err != nil {
+			return err
+		}
+		s.set(i, d)
+	}
+	s.initialized = true
+	return nil
+}
+
+func (s *sumSearcher) Next(ctx *bsearch.SearchContext) (*bsearch.DocumentMatch, error) {
+	if !s.initialized {
+		if err := s.init(ctx); err != nil {
+			return nil, err
+		}
+	}
+	return s.collect(ctx)
+}
+
+func (s *sumSearcher) Advance(ctx *bsearch.SearchContext, id bindex.IndexInternalID) (*bsearch.DocumentMatch, error) {
+	if !s.initialized {
+		if err := s.init(ctx); err != nil {
+			return nil, err
+		}
+	}
+	target := docNum(id)
+	for i, c := range s.children {
+		if s.currs[i] == nil || s.ids[i] >= target {
+			continue
+		}
+		ctx.DocumentMatchPool.Put(s.currs[i])
+		d, err := c.Advance(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		s.set(i, d)
+	}
+	return s.collect(ctx)
+}
+
+// collect returns the next document any child matches, scored, and moves
+// the children that matched it on.
+func (s *sumSearcher) collect(ctx *bsearch.SearchContext) (*bsearch.DocumentMatch, error) {
+	first := true
+	var low uint64
+	for i, d := range s.currs {
+		if d != nil && (first || s.ids[i] < low) {
+			low, first = s.ids[i], false
+		}
+	}
+	if first {
+		return nil, nil
+	}
+	var rv *bsearch.DocumentMatch
+	var sum float64
 	var seen uint64
 	var seenMap map[int]bool
-	for i, s := range breakdown {
-		sum += s
-		if c := q.condOf[i]; c >= 0 {
+	for i, d := range s.currs {
+		if d == nil || s.ids[i] != low {
+			continue
+		}
+		sum += d.Score
+		if c := s.q.condOf[i]; c >= 0 {
 			if c < 64 {
 				seen |= 1 << c
 			} else {
@@ -338,65 +458,84 @@ func (q *sumQuery) split(breakdown map[int]float64) (sum float64, all bool) {
 				seenMap[c] = true
 			}
 		}
-	}
-	if q.nconds <= 1 {
-		return sum, false
-	}
-	for c := 0; c < q.nconds; c++ {
-		if !((c < 64 && seen&(1<<c) != 0) || seenMap[c]) {
-			return sum, false
+		if rv == nil {
+			rv = d
+		} else {
+			if len(d.FieldTermLocations) > 0 { // copied: d's are reused
+				rv.FieldTermLocations = bsearch.MergeFieldTermLocationsFromMatch(rv.FieldTermLocations, d)
+			}
+			ctx.DocumentMatchPool.Put(d)
 		}
+		next, err := s.children[i].Next(ctx)
+		if err != nil {
+			return nil, err
+		}
+		s.set(i, next)
 	}
-	return sum, true
-}
-
-func (q *sumQuery) score(d *bsearch.DocumentMatch) float64 {
-	sum, all := q.split(d.ScoreBreakdown)
+	all := s.q.nconds > 1
+	for c := 0; all && c < s.q.nconds; c++ {
+		all = (c < 64 && seen&(1<<c) != 0) || seenMap[c]
+	}
 	if all {
 		sum *= allBonus
+		if rv.ScoreBreakdown == nil {
+			rv.ScoreBreakdown = make(map[int]float64, 1)
+		}
+		rv.ScoreBreakdown[allMark] = 1
 	}
-	return sum
+	rv.Score = sum
+	return rv, nil
 }
 
-func (q *sumQuery) Searcher(ctx context.Context, i bindex.IndexReader, m mapping.IndexMapping, options bsearch.SearcherOptions) (bsearch.Searcher, error) {
-	s, err := q.dq.Searcher(ctx, i, m, options)
-	if err != nil {
-		return nil, err
+func (s *sumSearcher) Weight() float64 {
+	var w float64
+	for _, c := range s.children {
+		w += c.Weight()
 	}
-	// The disjunction normalised its clauses by its own weight; a parent
-	// that normalises again says so through SetQueryNorm.
-	if w := s.Weight(); w > 0 {
-		q.norm = 1 / math.Sqrt(w)
-	} else {
-		q.norm = 1
-	}
-	return &sumSearcher{Searcher: s, q: q}, nil
-}
-
-type sumSearcher struct {
-	bsearch.Searcher
-	q *sumQuery
+	return w
 }
 
 func (s *sumSearcher) SetQueryNorm(n float64) {
 	s.q.norm = n
-	s.Searcher.SetQueryNorm(n)
+	for _, c := range s.children {
+		c.SetQueryNorm(n)
+	}
 }
 
-func (s *sumSearcher) Next(ctx *bsearch.SearchContext) (*bsearch.DocumentMatch, error) {
-	d, err := s.Searcher.Next(ctx)
-	if d != nil {
-		d.Score = s.q.score(d)
+func (s *sumSearcher) Count() uint64 {
+	var n uint64
+	for _, c := range s.children {
+		n += c.Count()
 	}
-	return d, err
+	return n
 }
 
-func (s *sumSearcher) Advance(ctx *bsearch.SearchContext, id bindex.IndexInternalID) (*bsearch.DocumentMatch, error) {
-	d, err := s.Searcher.Advance(ctx, id)
-	if d != nil {
-		d.Score = s.q.score(d)
+func (s *sumSearcher) Min() int { return 0 }
+
+func (s *sumSearcher) Size() int {
+	n := 64
+	for _, c := range s.children {
+		n += c.Size()
 	}
-	return d, err
+	return n
+}
+
+func (s *sumSearcher) DocumentMatchPoolSize() int {
+	n := len(s.children)
+	for _, c := range s.children {
+		n += c.DocumentMatchPoolSize()
+	}
+	return n
+}
+
+func (s *sumSearcher) Close() error {
+	var first error
+	for _, c := range s.children {
+		if err := c.Close(); err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
 }
 
 // softTerms returns the plain words' terms with their query weights: how

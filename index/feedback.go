@@ -288,14 +288,6 @@ func (x *Index) feedbackSearch(ctx context.Context, q Query, p *plan) (*Result, 
 	if err != nil {
 		return nil, false, err
 	}
-	for _, h := range res.Hits {
-		if len(h.ScoreBreakdown) == 0 {
-			// The ranking clause's scores did not reach the hits: let
-			// the second full search do it.
-			x.log.Debug("feedback: no score breakdown; full second search", "text", q.Text)
-			return nil, false, nil
-		}
-	}
 	out := &Result{Total: res.Total, Took: res.Took, Facets: facets(res), Hits: []Hit{}}
 
 	docs := make([]feedbackDoc, 0, feedbackDocs)
@@ -321,7 +313,7 @@ func (x *Index) feedbackSearch(ctx context.Context, q Query, p *plan) (*Result, 
 	order := make([]ranked, len(res.Hits))
 	tf := make(map[string]float64, len(fbw))
 	for i, h := range res.Hits {
-		sum, all := base.split(h.ScoreBreakdown)
+		sum, all := base.split(h)
 		score := scale * sum / base.norm
 		if len(fbw) > 0 && avg > 0 {
 			clear(tf)

@@ -1,9 +1,15 @@
 package index
 
 import (
+	"math"
 	"slices"
+	"sort"
 	"strings"
 	"testing"
+
+	"github.com/blevesearch/bleve/v2"
+	bsearch "github.com/blevesearch/bleve/v2/search"
+	"github.com/blevesearch/bleve/v2/search/query"
 
 	"github.com/evidencetracker/evidence"
 	"github.com/evidencetracker/evidence/index/querylang"
@@ -111,4 +117,87 @@ func mustParse(t *testing.T, text string) *querylang.Query {
 		t.Fatal(err)
 	}
 	return q
+}
+
+// sumQuery scores a document by the sum of its clauses' BM25 scores (what
+// bleve's disjunction reports per clause), doubled when it has every word,
+// whether reached by Next or by Advance.
+func TestSumQueryScores(t *testing.T) {
+	x := openCorpus(t)
+	for _, text := range []string{"social prescribing older", "loneliness", "gp visits schizophrenia yoga"} {
+		t.Run(text, func(t *testing.T) {
+			p := x.planner.plan(mustParse(t, text))
+			rk, err := x.newRanker(t.Context())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer rk.close()
+			ctx := x.bm25Context(t.Context(), uint64(rk.docs))
+			sq, _ := rk.query(p.softTerms(), len(p.soft))
+			if sq == nil {
+				t.Fatal("no clauses")
+			}
+			search := func(q query.Query) map[string]*bsearch.DocumentMatch {
+				res, err := x.bi.SearchInContext(ctx, bleve.NewSearchRequestOptions(q, 1000, 0, false))
+				if err != nil {
+					t.Fatal(err)
+				}
+				out := map[string]*bsearch.DocumentMatch{}
+				for _, h := range res.Hits {
+					out[h.ID] = h
+				}
+				return out
+			}
+			got := search(sq)
+			dq := bleve.NewDisjunctionQuery(sq.clauses...)
+			dq.RetrieveScoreBreakdown(true)
+			want := search(dq)
+			if len(got) == 0 || len(got) != len(want) {
+				t.Fatalf("%d hits, bleve's disjunction %d", len(got), len(want))
+			}
+			var ids []string
+			for id, w := range want {
+				ids = append(ids, id)
+				sum := 0.0
+				seen := map[int]bool{}
+				for i, s := range w.ScoreBreakdown {
+					sum += s
+					if c := sq.condOf[i]; c >= 0 {
+						seen[c] = true
+					}
+				}
+				all := len(p.soft) > 1 && len(seen) == len(p.soft)
+				if all {
+					sum *= allBonus
+				}
+				g := got[id]
+				if g == nil || math.Abs(g.Score-sum) > 1e-9*sum {
+					t.Errorf("%s: score %v, want %v", id, g, sum)
+					continue
+				}
+				s, a := sq.split(g)
+				if a {
+					s *= allBonus
+				}
+				if a != all || math.Abs(s-sum) > 1e-9*sum {
+					t.Errorf("%s: split = %v, %v; want all %v", id, s, a, all)
+				}
+			}
+			// Advance: a filter drives the search to every other hit.
+			sort.Strings(ids)
+			var some []string
+			for i := 0; i < len(ids); i += 2 {
+				some = append(some, ids[i])
+			}
+			adv := search(&leapQuery{q: sq, filter: bleve.NewDocIDQuery(some)})
+			if len(adv) != len(some) {
+				t.Fatalf("filtered: %d hits, want %d", len(adv), len(some))
+			}
+			for id, h := range adv {
+				if math.Abs(h.Score-got[id].Score) > 1e-9*h.Score {
+					t.Errorf("%s: advanced to, score %v; by Next %v", id, h.Score, got[id].Score)
+				}
+			}
+		})
+	}
 }
