@@ -183,6 +183,27 @@ func TestSumQueryScores(t *testing.T) {
 					t.Errorf("%s: split = %v, %v; want all %v", id, s, a, all)
 				}
 			}
+			// Wrapped as the first search of feedback wraps it (in a
+			// Boolean query, with an exclusion and a filter), the scores
+			// reach the hits unchanged: feedbackSearch relies on it.
+			wp := x.planner.plan(mustParse(t, text+" -zzzunknown"))
+			wq := Query{Text: text + " -zzzunknown", Limit: 1000, Sort: SortRelevance, Sources: []string{evidence.SourceKingsFund, evidence.SourceMentalElf}}
+			wreq, err := buildRequest(wq, wp, true, &rankClauses{rank: sq})
+			if err != nil {
+				t.Fatal(err)
+			}
+			wres, err := x.bi.SearchInContext(ctx, wreq)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(wres.Hits) == 0 {
+				t.Fatal("wrapped: no hits")
+			}
+			for _, h := range wres.Hits {
+				if g := got[h.ID]; g == nil || math.Abs(h.Score-g.Score) > 1e-9*g.Score {
+					t.Errorf("wrapped: %s scores %v, alone %v", h.ID, h.Score, g)
+				}
+			}
 			// Advance: a filter drives the search to every other hit.
 			sort.Strings(ids)
 			var some []string
