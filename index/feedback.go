@@ -288,7 +288,7 @@ func (x *Index) feedbackSearch(ctx context.Context, q Query, p *plan) (*Result, 
 	if err != nil {
 		return nil, false, err
 	}
-	out := &Result{Total: res.Total, Took: res.Took, Facets: facets(res), Hits: []Hit{}}
+	out := &Result{Total: res.Total, Facets: facets(res), Hits: []Hit{}}
 
 	docs := make([]feedbackDoc, 0, feedbackDocs)
 	for _, h := range res.Hits[:min(feedbackDocs, len(res.Hits))] {
@@ -370,7 +370,6 @@ func (x *Index) feedbackSearch(ctx context.Context, q Query, p *plan) (*Result, 
 	if err != nil {
 		return nil, false, err
 	}
-	out.Took += pres.Took
 	byID := make(map[string]*bsearch.DocumentMatch, len(pres.Hits))
 	for _, h := range pres.Hits {
 		byID[h.ID] = h

@@ -91,8 +91,9 @@ type Query struct {
 type Result struct {
 	// Total is the number of matching items, across all pages.
 	Total uint64
-	Took  time.Duration
-	Hits  []Hit
+	// Took is the time the whole search took.
+	Took time.Duration
+	Hits []Hit
 	// Facets counts the matching items (all pages) by FacetSource,
 	// FacetType, FacetTopic and FacetYear. Every facet is present, maybe
 	// empty.
@@ -126,6 +127,7 @@ func (x *Index) Search(ctx context.Context, q Query) (*Result, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("index: search: %w", err)
 	}
+	start := time.Now()
 	parsed, err := querylang.Parse(q.Text)
 	if err != nil {
 		return nil, fmt.Errorf("index: search: %w", err)
@@ -147,6 +149,7 @@ func (x *Index) Search(ctx context.Context, q Query) (*Result, error) {
 		}
 		out.Suggestion = s
 	}
+	out.Took = time.Since(start)
 	x.log.Debug("search", "text", q.Text, "total", out.Total, "took", out.Took, "suggestion", out.Suggestion)
 	return out, nil
 }
@@ -166,7 +169,7 @@ func (x *Index) search(ctx context.Context, q Query, p *plan) (*Result, error) {
 	if err != nil {
 		return nil, fmt.Errorf("index: search %q: %w", q.Text, err)
 	}
-	out := &Result{Total: res.Total, Took: res.Took, Hits: make([]Hit, 0, len(res.Hits)), Facets: facets(res)}
+	out := &Result{Total: res.Total, Hits: make([]Hit, 0, len(res.Hits)), Facets: facets(res)}
 	for _, h := range res.Hits {
 		out.Hits = append(out.Hits, hitOf(h, h.Score))
 	}
