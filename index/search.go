@@ -274,6 +274,12 @@ func buildRequest(q Query, p *plan, hasText bool, rk *rankClauses) (*bleve.Searc
 	case sortBy == "":
 		sortBy = SortRelevance
 	}
+	for _, d := range []*time.Time{q.From, q.To} {
+		if d != nil && (d.Year() < querylang.MinYear || d.Year() > querylang.MaxYear) {
+			return nil, fmt.Errorf("index: search: date %s out of range: years %d to %d: %w",
+				d.Format(time.DateOnly), querylang.MinYear, querylang.MaxYear, evidence.ErrInvalid)
+		}
+	}
 	if q.From != nil && q.To != nil && q.From.After(*q.To) {
 		return nil, fmt.Errorf("index: search: from %s after to %s: %w",
 			q.From.Format(time.DateOnly), q.To.Format(time.DateOnly), evidence.ErrInvalid)

@@ -208,6 +208,8 @@ func TestSearchInvalid(t *testing.T) {
 	}{
 		{"unknown sort", Query{Text: "x", Sort: "oldest"}},
 		{"from after to", Query{From: day("2024-02-01"), To: day("2024-01-01")}},
+		{"from out of range", Query{Text: "x", From: day("9999-01-01")}},
+		{"to out of range", Query{To: day("1066-10-14")}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -378,6 +378,13 @@ func assemble(s string, items []item) (*Query, error) {
 	return q, nil
 }
 
+// MinYear and MaxYear bound the years of dates (the index keeps times as
+// nanoseconds since 1970 in 64 bits: 1677 to 2262).
+const (
+	MinYear = 1700
+	MaxYear = 2199
+)
+
 // ParseDates parses a date expression: DATE, >=DATE, >DATE, <=DATE, <DATE,
 // DATE..DATE (inclusive; either end may be left out), where DATE is YYYY,
 // YYYY-MM or YYYY-MM-DD and stands for the whole year, month or day. With
@@ -465,8 +472,8 @@ func parseDate(d string, yearOnly bool) (start, end time.Time, err error) {
 		nums[i] = n
 	}
 	y := nums[0]
-	if y < 1000 {
-		return bad()
+	if y < MinYear || y > MaxYear {
+		return time.Time{}, time.Time{}, fmt.Errorf("date %q out of range: years %d to %d", d, MinYear, MaxYear)
 	}
 	switch len(nums) {
 	case 1:

@@ -148,6 +148,8 @@ func TestParseErrors(t *testing.T) {
 		{"bad day", "published:>=2021-02-29", 1, `bad date "2021-02-29"`},
 		{"bad operator", "published:=>2020", 1, "bad date"},
 		{"short year", "published:<21", 1, "bad date"},
+		{"year too late", "year:9999", 1, `date "9999" out of range: years 1700 to 2199`},
+		{"year too early", "published:<1066", 1, `date "1066" out of range`},
 		{"year with month", "year:2020-01", 1, "want a year"},
 		{"backwards range", "published:2022..2020", 1, "ends before it starts"},
 		{"empty range", "published:..", 1, "at least one end"},
