@@ -44,9 +44,13 @@ type Analysis struct {
 	ExactBM25 bool
 	// Feedback expands plain-word queries with RM3 pseudo-relevance
 	// feedback: terms taken from the best documents of a first search
-	// (see bm25.go). Only with ExactBM25; query-time only.
+	// (see feedback.go). Only with ExactBM25; query-time only (the terms
+	// it reads are stored whatever the options).
 	Feedback bool
 }
+
+// exactBM25 reports whether a ranks with the corrected BM25 of bm25.go.
+func (a Analysis) exactBM25() bool { return a.ExactBM25 && a.Scoring == "bm25" }
 
 // DefaultAnalysis is the analysis the project uses: every step on, BM25
 // made exact, pseudo-relevance feedback.

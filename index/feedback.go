@@ -51,11 +51,6 @@ const (
 	feedbackPoolMax = 2000
 )
 
-// feedbackRerankOnly keeps feedback from changing which documents match: the
-// expanded query only reorders the documents the user's words find, so
-// totals and facet counts are those of the words typed.
-const feedbackRerankOnly = true
-
 // feedbackDoc is a first-pass hit: its score and feedback field.
 type feedbackDoc struct {
 	score float64
@@ -181,8 +176,7 @@ func lead(body string) string { return cut(body, feedbackLeadBytes) }
 // the expanded query: see feedbackSearch for the usual way), or ctx and nil
 // when the plan ranks with its own clauses (other scoring, no plain words).
 func (x *Index) ranking(ctx context.Context, q Query, p *plan) (context.Context, *rankClauses, error) {
-	a := x.spec.analysis
-	if !a.ExactBM25 || a.Scoring != "bm25" || len(p.soft) == 0 {
+	if !x.spec.analysis.exactBM25() || len(p.soft) == 0 {
 		return ctx, nil, nil
 	}
 	rk, err := x.newRanker(ctx)
@@ -197,7 +191,7 @@ func (x *Index) ranking(ctx context.Context, q Query, p *plan) (context.Context,
 		return ctx, nil, nil
 	}
 	out := &rankClauses{rank: base}
-	if !a.Feedback || (q.Sort != "" && q.Sort != SortRelevance) {
+	if !x.spec.analysis.Feedback || !q.byRelevance() {
 		return sctx, out, nil
 	}
 	docs, err := x.feedbackDocs(sctx, q, p, out)
@@ -212,7 +206,9 @@ func (x *Index) ranking(ctx context.Context, q Query, p *plan) (context.Context,
 		// Without required clauses a document must match some ranking
 		// term: the words', not only the feedback's. With them, the
 		// ranking terms are optional and match nothing by themselves.
-		if feedbackRerankOnly && len(p.must) == 0 {
+		// Feedback only reorders: totals and facets stay those of the
+		// words typed.
+		if len(p.must) == 0 {
 			out.match = match
 		}
 	}
@@ -222,9 +218,19 @@ func (x *Index) ranking(ctx context.Context, q Query, p *plan) (context.Context,
 // feedbackDocs runs the first search of pseudo-relevance feedback: q's best
 // feedbackDocs hits, with their feedback fields.
 func (x *Index) feedbackDocs(ctx context.Context, q Query, p *plan, rk *rankClauses) ([]feedbackDoc, error) {
-	fq := q
-	fq.Limit, fq.Offset, fq.NoFacets, fq.Sort = feedbackDocs, 0, true, SortRelevance
-	req, err := buildRequest(fq, p, true, rk)
+	q.NoFacets = true
+	res, err := x.firstPass(ctx, q, p, rk, feedbackDocs)
+	if err != nil {
+		return nil, err
+	}
+	return feedbackDocsOf(res.Hits), nil
+}
+
+// firstPass runs the first search of feedback: q's best n hits by rk with
+// their feedback fields (and q's facets), not highlighted.
+func (x *Index) firstPass(ctx context.Context, q Query, p *plan, rk *rankClauses, n int) (*bleve.SearchResult, error) {
+	q.Limit, q.Offset, q.Sort = n, 0, SortRelevance
+	req, err := buildRequest(q, p, true, rk)
 	if err != nil {
 		return nil, err
 	}
@@ -234,12 +240,17 @@ func (x *Index) feedbackDocs(ctx context.Context, q Query, p *plan, rk *rankClau
 	if err != nil {
 		return nil, fmt.Errorf("feedback: %w", err)
 	}
-	out := make([]feedbackDoc, 0, len(res.Hits))
-	for _, h := range res.Hits {
+	return res, nil
+}
+
+// feedbackDocsOf returns the best feedbackDocs of a first pass's hits.
+func feedbackDocsOf(hits bsearch.DocumentMatchCollection) []feedbackDoc {
+	out := make([]feedbackDoc, 0, min(feedbackDocs, len(hits)))
+	for _, h := range hits[:min(feedbackDocs, len(hits))] {
 		s, _ := h.Fields[fieldFeedback].(string)
 		out = append(out, feedbackDoc{score: h.Score, terms: s})
 	}
-	return out, nil
+	return out
 }
 
 // feedbackSearch runs q with pseudo-relevance feedback the usual way, when
@@ -251,16 +262,10 @@ func (x *Index) feedbackDocs(ctx context.Context, q Query, p *plan, rk *rankClau
 // small search fetches and highlights the page's hits.
 func (x *Index) feedbackSearch(ctx context.Context, q Query, p *plan) (*Result, bool, error) {
 	a := x.spec.analysis
-	if !a.ExactBM25 || a.Scoring != "bm25" || !a.Feedback || len(p.soft) == 0 || len(p.must) > 0 ||
-		(q.Sort != "" && q.Sort != SortRelevance) {
+	if !a.exactBM25() || !a.Feedback || len(p.soft) == 0 || len(p.must) > 0 || !q.byRelevance() {
 		return nil, false, nil
 	}
-	limit := q.Limit
-	if limit <= 0 {
-		limit = DefaultLimit
-	}
-	limit = min(limit, MaxLimit)
-	offset := max(q.Offset, 0)
+	limit, offset := q.page()
 	pool := max(feedbackPool, 2*(offset+limit))
 	if pool > feedbackPoolMax {
 		return nil, false, nil
@@ -276,26 +281,13 @@ func (x *Index) feedbackSearch(ctx context.Context, q Query, p *plan) (*Result, 
 	if base == nil {
 		return nil, false, nil
 	}
-	fq := q
-	fq.Limit, fq.Offset, fq.Sort = pool, 0, SortRelevance
-	req, err := buildRequest(fq, p, true, &rankClauses{rank: base})
-	if err != nil {
-		return nil, false, err
-	}
-	req.Highlight = nil
-	req.Fields = []string{fieldFeedback}
-	res, err := x.bi.SearchInContext(sctx, req)
+	res, err := x.firstPass(sctx, q, p, &rankClauses{rank: base}, pool)
 	if err != nil {
 		return nil, false, err
 	}
 	out := &Result{Total: res.Total, Facets: facets(res), Hits: []Hit{}}
 
-	docs := make([]feedbackDoc, 0, feedbackDocs)
-	for _, h := range res.Hits[:min(feedbackDocs, len(res.Hits))] {
-		s, _ := h.Fields[fieldFeedback].(string)
-		docs = append(docs, feedbackDoc{score: h.Score, terms: s})
-	}
-	fb, scale := feedback(terms, docs)
+	fb, scale := feedback(terms, feedbackDocsOf(res.Hits))
 	type fbTerm struct {
 		w, idf float64
 	}

@@ -87,6 +87,18 @@ type Query struct {
 	NoFacets bool
 }
 
+// page returns q's page size (Limit, defaulted and bounded) and offset.
+func (q Query) page() (limit, offset int) {
+	limit = q.Limit
+	if limit <= 0 {
+		limit = DefaultLimit
+	}
+	return min(limit, MaxLimit), max(q.Offset, 0)
+}
+
+// byRelevance reports whether q asks for relevance order (the default).
+func (q Query) byRelevance() bool { return q.Sort == "" || q.Sort == SortRelevance }
+
 // Result is one page of hits.
 type Result struct {
 	// Total is the number of matching items, across all pages.
@@ -285,12 +297,7 @@ func buildRequest(q Query, p *plan, hasText bool, rk *rankClauses) (*bleve.Searc
 			q.From.Format(time.DateOnly), q.To.Format(time.DateOnly), evidence.ErrInvalid)
 	}
 
-	limit := q.Limit
-	if limit <= 0 {
-		limit = DefaultLimit
-	}
-	limit = min(limit, MaxLimit)
-	offset := max(q.Offset, 0)
+	limit, offset := q.page()
 
 	var root query.Query
 	if hasText && p.empty() && p.vanished {
