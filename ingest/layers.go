@@ -175,17 +175,24 @@ func unreachable(err error) bool {
 
 // get fetches a URL conditionally, turning a block or a challenge page into
 // an abort of the whole source.
-func (s *sourceRun) get(ctx context.Context, u string) (*fetch.Response, evidence.FetchState, error) {
+func (s *sourceRun) get(ctx context.Context, u string) (*fetch.Response, error) {
 	prev, err := s.p.opts.Store.FetchState(ctx, u)
 	if err != nil {
-		return nil, prev, s.errorf("load fetch state of %s: %w", u, err)
+		return nil, s.errorf("load fetch state of %s: %w", u, err)
 	}
+	return s.fetchWith(ctx, u, prev)
+}
+
+// fetchWith fetches u, conditionally on prev's validators when it has any,
+// with get's accounting and its aborts on blocks, rate limits and challenge
+// pages.
+func (s *sourceRun) fetchWith(ctx context.Context, u string, prev evidence.FetchState) (*fetch.Response, error) {
 	s.r.Requests++
 	resp, err := s.p.opts.Fetcher.Get(ctx, u, prev)
 	if err != nil {
 		if errors.Is(err, fetch.ErrBlocked) {
 			s.r.Blocked = true
-			return nil, prev, errAbort{s.errorf("blocked: %w", err)}
+			return nil, errAbort{s.errorf("blocked: %w", err)}
 		}
 		// A 429 that outlasted the fetcher's retries (each after the
 		// Retry-After the site asked for) is about the whole host, not this
@@ -193,12 +200,12 @@ func (s *sourceRun) get(ctx context.Context, u string) (*fetch.Response, evidenc
 		// feed, sitemap and item page into the same storm.
 		var se *fetch.StatusError
 		if errors.As(err, &se) && se.Status == http.StatusTooManyRequests {
-			return nil, prev, errAbort{s.errorf("rate limited by the site (HTTP 429 after honouring Retry-After); no more requests this run: %w", err)}
+			return nil, errAbort{s.errorf("rate limited by the site (HTTP 429 after honouring Retry-After); no more requests this run: %w", err)}
 		}
 		if ctx.Err() != nil {
-			return nil, prev, errAbort{s.errorf("%w", ctx.Err())}
+			return nil, errAbort{s.errorf("%w", ctx.Err())}
 		}
-		return nil, prev, err // names the URL and the cause; callers add source and layer
+		return nil, err // names the URL and the cause; callers add source and layer
 	}
 	if resp.NotModified || resp.Unchanged {
 		s.r.NotModified++
@@ -206,11 +213,11 @@ func (s *sourceRun) get(ctx context.Context, u string) (*fetch.Response, evidenc
 		s.r.Fetched++
 		if page.IsChallenge(resp.Body) {
 			s.r.Blocked = true
-			return nil, prev, errAbort{s.errorf("blocked: %s answered with a bot challenge page", u)}
+			return nil, errAbort{s.errorf("blocked: %s answered with a bot challenge page", u)}
 		}
 	}
 	s.p.progress(Event{Source: s.src.ID, Kind: "fetched", URL: u})
-	return resp, prev, nil
+	return resp, nil
 }
 
 // feeds ingests each feed URL. A feed that answers 304 works.
@@ -232,7 +239,7 @@ func (s *sourceRun) feeds(ctx context.Context, urls []string, layer string) (boo
 }
 
 func (s *sourceRun) feed(ctx context.Context, feedURL, layer string) (bool, error) {
-	resp, _, err := s.get(ctx, feedURL)
+	resp, err := s.get(ctx, feedURL)
 	if err != nil {
 		return false, s.layerErr(err, "feed")
 	}
@@ -278,9 +285,11 @@ func (s *sourceRun) layerErr(err error, layer string) error {
 	return s.errorf("%s: %w", layer, err)
 }
 
-// discover looks for feeds advertised on the home page.
+// discover looks for feeds advertised on the home page. The home page is
+// fetched in full every time: its feed links are not stored, so a
+// conditional 304 would leave nothing to read them from.
 func (s *sourceRun) discover(ctx context.Context) (bool, error) {
-	resp, _, err := s.get(ctx, s.src.Home)
+	resp, err := s.fetchWith(ctx, s.src.Home, evidence.FetchState{})
 	if err != nil {
 		var abort errAbort
 		if errors.As(err, &abort) {
@@ -288,12 +297,6 @@ func (s *sourceRun) discover(ctx context.Context) (bool, error) {
 		}
 		s.p.log.Debug("feed discovery: home page unavailable", "source", s.src.ID, "err", err)
 		return false, nil
-	}
-	if resp.NotModified || resp.Unchanged {
-		return false, nil
-	}
-	if err := s.p.opts.Store.PutFetchState(ctx, resp.State); err != nil {
-		return false, s.errorf("home page: save fetch state: %w", err)
 	}
 	base, _ := url.Parse(resp.URL)
 	l, err := page.HarvestLinks(bytes.NewReader(resp.Body), base, nil, nil, nil)
@@ -344,7 +347,7 @@ func (s *sourceRun) sitemaps(ctx context.Context) (bool, error) {
 		}
 		visited[u] = true
 		files++
-		resp, _, err := s.get(ctx, u)
+		resp, err := s.get(ctx, u)
 		if err != nil {
 			return s.layerErr(err, "sitemap")
 		}
@@ -440,7 +443,7 @@ func (s *sourceRun) listings(ctx context.Context) (bool, error) {
 				continue
 			}
 			visited[key] = true
-			resp, _, err := s.get(ctx, u)
+			resp, err := s.get(ctx, u)
 			if err != nil {
 				var abort errAbort
 				if errors.As(err, &abort) {
@@ -605,7 +608,7 @@ func (s *sourceRun) process(ctx context.Context, c candidate) error {
 // It returns a nil item when the page is unchanged and nothing new came
 // from the layer.
 func (s *sourceRun) build(ctx context.Context, canon string, c candidate) (*evidence.Item, []string, *evidence.FetchState, error) {
-	resp, _, err := s.get(ctx, canon)
+	resp, err := s.get(ctx, canon)
 	var meta *page.Meta
 	var state *evidence.FetchState
 	aliases := []string{}
@@ -631,10 +634,9 @@ func (s *sourceRun) build(ctx context.Context, canon string, c candidate) (*evid
 			return &merged, nil, nil, nil
 		}
 		// Validators but no item (an interrupted run): fetch in full.
-		s.r.Requests++
-		resp, err = s.p.opts.Fetcher.Get(ctx, canon, evidence.FetchState{})
+		resp, err = s.fetchWith(ctx, canon, evidence.FetchState{})
 		if err != nil {
-			return nil, nil, nil, s.errorf("item page: %w", err)
+			return nil, nil, nil, s.layerErr(err, "item page")
 		}
 		fallthrough
 	default:
