@@ -57,23 +57,23 @@ func compileAliasRules(id string, specs []AliasRuleSpec) ([]AliasRule, error) {
 // an item URL of the source (so a bad guess is never stored as an item's
 // alias).
 func (s Source) AliasTarget(oldURL string) (string, bool) {
-	t, _, ok := s.aliasTarget(oldURL)
+	t, _, _, ok := s.aliasTarget(oldURL)
 	return t, ok
 }
 
-// aliasTarget is AliasTarget that also says which rule matched (-1 for
-// none).
-func (s Source) aliasTarget(oldURL string) (target string, rule int, ok bool) {
+// aliasTarget is AliasTarget that also returns the old URL as normalised
+// and says which rule matched (-1 for none).
+func (s Source) aliasTarget(oldURL string) (target, old string, rule int, ok bool) {
 	if len(s.AliasRules) == 0 {
-		return "", -1, false
+		return "", "", -1, false
 	}
 	old, err := s.oldURL(oldURL)
 	if err != nil {
-		return "", -1, false
+		return "", "", -1, false
 	}
 	u, err := url.Parse(old)
 	if err != nil || !s.ownsHost(strings.ToLower(u.Hostname())) {
-		return "", -1, false
+		return "", "", -1, false
 	}
 	for i, r := range s.AliasRules {
 		m := r.Pattern.FindStringSubmatchIndex(u.Path)
@@ -85,15 +85,15 @@ func (s Source) aliasTarget(oldURL string) (target string, rule int, ok bool) {
 			p = strings.ToLower(p)
 		}
 		if !strings.HasPrefix(p, "/") || strings.HasPrefix(p, "//") {
-			return "", i, false
+			return "", "", i, false
 		}
 		t, err := urlnorm.Normalize((&url.URL{Path: p}).EscapedPath(), u, s.Rules)
 		if err != nil || t == old || !s.IsItemURL(t) {
-			return "", i, false
+			return "", "", i, false
 		}
-		return t, i, true
+		return t, old, i, true
 	}
-	return "", -1, false
+	return "", "", -1, false
 }
 
 // oldURL makes a path or URL absolute on the source's site and normalises
@@ -301,7 +301,7 @@ func LoadAliases(ctx context.Context, st AliasStore, src Source, entries []OldAl
 			return rep, fmt.Errorf("aliases: %w", err)
 		}
 		rep.Read++
-		target, rule, ok := src.aliasTarget(e.Path)
+		target, old, rule, ok := src.aliasTarget(e.Path)
 		if !ok {
 			rep.Unmapped++
 			switch {
@@ -317,7 +317,6 @@ func LoadAliases(ctx context.Context, st AliasStore, src Source, entries []OldAl
 		}
 		rep.Mapped++
 		rep.ByRule[rule].Mapped++
-		old, _ := src.oldURL(e.Path) // aliasTarget has normalised it
 		if err := add(old, target); err != nil {
 			return rep, fmt.Errorf("aliases: %w", err)
 		}

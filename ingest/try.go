@@ -45,8 +45,8 @@ func (p *Pipeline) Try(ctx context.Context, rawURL string) (TryResult, error) {
 	if err != nil {
 		return TryResult{URL: rawURL, Items: []evidence.Item{}}, fmt.Errorf("try %s: %w", rawURL, err)
 	}
-	res, err := p.TryBytes(resp.Body, resp.URL)
-	res.Status, res.ContentType, res.Charset = resp.Status, resp.ContentType, resp.Charset
+	res, err := p.tryDecoded(resp.Body, resp.URL, resp.Charset) // the fetcher made it UTF-8
+	res.Status, res.ContentType = resp.Status, resp.ContentType
 	for _, r := range resp.Redirects {
 		res.Warnings = append(res.Warnings, "redirected from "+r)
 	}
@@ -58,10 +58,18 @@ func (p *Pipeline) Try(ctx context.Context, rawURL string) (TryResult, error) {
 // links stay relative and no source's patterns apply). Files are read as
 // UTF-8 or in the charset they declare.
 func (p *Pipeline) TryBytes(body []byte, pageURL string) (TryResult, error) {
-	res := TryResult{URL: pageURL, Bytes: len(body), Items: []evidence.Item{}, Warnings: []string{}}
+	n, charset := len(body), ""
 	if utf8, cs, err := fetch.ToUTF8(body, ""); err == nil {
-		body, res.Charset = utf8, cs
+		body, charset = utf8, cs
 	}
+	res, err := p.tryDecoded(body, pageURL, charset)
+	res.Bytes = n
+	return res, err
+}
+
+// tryDecoded is TryBytes for a body already in UTF-8, decoded from charset.
+func (p *Pipeline) tryDecoded(body []byte, pageURL, charset string) (TryResult, error) {
+	res := TryResult{URL: pageURL, Bytes: len(body), Charset: charset, Items: []evidence.Item{}, Warnings: []string{}}
 	var base *url.URL
 	if pageURL != "" {
 		u, err := url.Parse(pageURL)
