@@ -8,6 +8,7 @@
 package fetch
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -313,8 +314,8 @@ func (c *Client) Get(ctx context.Context, rawURL string, prev evidence.FetchStat
 		resp.ContentType = mediaTypeOf(raw.header.Get("Content-Type"))
 		resp.State = evidence.FetchState{
 			URL:          rawURL,
-			ETag:         firstNonEmpty(resp.ETag, prev.ETag),
-			LastModified: firstNonEmpty(resp.LastModified, prev.LastModified),
+			ETag:         cmp.Or(resp.ETag, prev.ETag),
+			LastModified: cmp.Or(resp.LastModified, prev.LastModified),
 			ContentHash:  prev.ContentHash,
 			FetchedAt:    now,
 		}
@@ -347,15 +348,6 @@ func (c *Client) Get(ctx context.Context, rawURL string, prev evidence.FetchStat
 	}
 	resp.Unchanged = prev.URL == rawURL && prev.ContentHash != "" && prev.ContentHash == resp.State.ContentHash
 	return resp, nil
-}
-
-func firstNonEmpty(s ...string) string {
-	for _, v := range s {
-		if v != "" {
-			return v
-		}
-	}
-	return ""
 }
 
 func parseHTTPURL(rawURL string) (*url.URL, error) {

@@ -45,6 +45,10 @@ func (c *Client) fetchRetrying(ctx context.Context, u *url.URL, validators http.
 		raw, err := c.attempt(ctx, u, validators)
 		var cause error
 		var wait time.Duration
+		var blocked string
+		if err == nil {
+			blocked = blockedReason(raw)
+		}
 		switch {
 		case err != nil:
 			if ctx.Err() != nil {
@@ -54,14 +58,14 @@ func (c *Client) fetchRetrying(ctx context.Context, u *url.URL, validators http.
 				return nil, withURL(u.String(), err)
 			}
 			cause = err
-		case blockedReason(raw) != "":
+		case blocked != "":
 			// A plain 403 also unwraps to its *StatusError; a challenge does
 			// not (robots.txt treats the first as "unavailable", RFC 9309).
 			var se error
 			if raw.status == http.StatusForbidden && raw.header.Get("Cf-Mitigated") == "" && challengeMarker(raw) == "" {
 				se = &StatusError{URL: u.String(), Status: raw.status}
 			}
-			return nil, newError(u.String(), ErrBlocked, se, "%v (%s)", ErrBlocked, blockedReason(raw))
+			return nil, newError(u.String(), ErrBlocked, se, "%v (%s)", ErrBlocked, blocked)
 		case raw.status != http.StatusTooManyRequests && raw.status < 500:
 			return raw, nil
 		default:
