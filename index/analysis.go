@@ -80,8 +80,6 @@ type textSpec struct {
 type spec struct {
 	analysis Analysis
 	text     textSpec
-	// raw synonym groups (before analysis), for the record.
-	groups []SynonymGroup
 }
 
 //go:embed data/spelling.txt
@@ -110,9 +108,8 @@ func newSpec(a Analysis, extra []SynonymGroup) (*spec, error) {
 	}
 	s := &spec{analysis: a, text: textSpec{Stemming: a.Stemming, Spelling: a.Spelling}}
 	if a.Synonyms {
-		s.groups = append(DefaultSynonyms(), extra...)
 		pre := newTextAnalyzer(textSpec{Stemming: a.Stemming, Spelling: a.Spelling})
-		gs, err := compileSynonyms(s.groups, pre)
+		gs, err := compileSynonyms(append(DefaultSynonyms(), extra...), pre)
 		if err != nil {
 			return nil, err
 		}

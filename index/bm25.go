@@ -230,11 +230,10 @@ type rankTerm struct {
 
 // ranker builds exact-BM25 ranking clauses against one index snapshot.
 type ranker struct {
-	r     bindex.IndexReader
-	docs  float64
-	idfs  map[[2]string]float64
-	ctx   context.Context
-	conds int
+	r    bindex.IndexReader
+	docs float64
+	idfs map[[2]string]float64
+	ctx  context.Context
 }
 
 func (x *Index) newRanker(ctx context.Context) (*ranker, error) {

@@ -302,10 +302,6 @@ func (x *Index) checkTopics(bi bleve.Index) error {
 // (or analysis) than the one it was opened with: run a rebuild to re-tag.
 func (x *Index) TopicsStale() bool { return x.topicsStale }
 
-// Tagger returns the index's tagger (it has no topics when Options.Topics
-// is empty).
-func (x *Index) Tagger() *Tagger { return x.tagger }
-
 // Generations detect silent rollback. When the segment files of the newest
 // snapshot are damaged, bleve's scorch engine falls back to an older intact
 // snapshot (and only logs it), so Open would succeed on an index that has

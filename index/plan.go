@@ -1,6 +1,7 @@
 package index
 
 import (
+	"slices"
 	"strings"
 	"time"
 
@@ -315,22 +316,13 @@ func wordUnits(ts analysis.TokenStream, words [][2]int) [][][]string {
 		}
 		unit := []string{string(t.Term)}
 		for _, s := range syns {
-			if t.Start >= s.Start && t.End <= s.End && !contains(unit, string(s.Term)) {
+			if t.Start >= s.Start && t.End <= s.End && !slices.Contains(unit, string(s.Term)) {
 				unit = append(unit, string(s.Term))
 			}
 		}
 		out[wi] = append(out[wi], unit)
 	}
 	return out
-}
-
-func contains(ss []string, s string) bool {
-	for _, x := range ss {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // term analyses one term that is not a plain word of a run. ok is false if
@@ -447,7 +439,7 @@ func toSlots(ts analysis.TokenStream) [][]string {
 	out := make([][]string, last-first+1)
 	for _, t := range ts {
 		i := t.Position - first
-		if !contains(out[i], string(t.Term)) {
+		if !slices.Contains(out[i], string(t.Term)) {
 			out[i] = append(out[i], string(t.Term))
 		}
 	}

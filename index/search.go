@@ -154,7 +154,7 @@ func (x *Index) Search(ctx context.Context, q Query) (*Result, error) {
 			return nil, err
 		}
 	}
-	if p.scored() && len(p.soft)+len(p.must) > 0 {
+	if p.scored() {
 		s, err := x.suggest(ctx, q, parsed, out.Total)
 		if err != nil {
 			return nil, err

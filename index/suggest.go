@@ -1,6 +1,7 @@
 package index
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"strings"
@@ -37,19 +38,21 @@ func (x *Index) suggest(ctx context.Context, q Query, parsed *querylang.Query, t
 	onlyUnknown := total >= suggestBelow
 	cache := map[string]string{}
 	changed := false
+	var lookupErr error // the first failed look-up: no suggestion then
 	respell := func(v string) string {
 		return mapLetterRuns(v, func(w string) string {
 			lw := strings.ToLower(w)
 			if utf8.RuneCountInString(lw) < minSuggestLen {
 				return w
 			}
-			if onlyUnknown && x.known(r, lw) {
+			if onlyUnknown && x.known(ctx, r, lw) {
 				return w
 			}
 			s, seen := cache[lw]
 			if !seen {
-				s, err = closestTerm(fr, lw)
-				if err != nil {
+				var err error
+				if s, err = closestTerm(fr, lw); err != nil {
+					lookupErr = cmp.Or(lookupErr, err)
 					return w
 				}
 				cache[lw] = s
@@ -72,8 +75,10 @@ func (x *Index) suggest(ctx context.Context, q Query, parsed *querylang.Query, t
 		}
 		out.Clauses = append(out.Clauses, nc)
 	}
-	if err != nil {
-		return "", fmt.Errorf("index: suggest: %w", err)
+	if lookupErr != nil {
+		// The search itself worked; a suggestion is optional.
+		x.log.Debug("suggest: look-up failed", "text", q.Text, "err", lookupErr)
+		return "", nil
 	}
 	if !changed {
 		return "", nil
@@ -90,13 +95,13 @@ func (x *Index) suggest(ctx context.Context, q Query, parsed *querylang.Query, t
 
 // known reports whether the index has w (as analysed for text) in any
 // title, summary or body.
-func (x *Index) known(r bindex.IndexReader, w string) bool {
+func (x *Index) known(ctx context.Context, r bindex.IndexReader, w string) bool {
 	for _, t := range analyse(x.planner.text, w) {
 		if isSynToken(t.Term) {
 			continue
 		}
 		for _, f := range []string{fieldTitle, fieldSummary, fieldBody} {
-			tfr, err := r.TermFieldReader(context.Background(), t.Term, f, false, false, false)
+			tfr, err := r.TermFieldReader(ctx, t.Term, f, false, false, false)
 			if err != nil {
 				return true // unsure: do not respell
 			}

@@ -135,15 +135,6 @@ func stopWordTrouble(q *querylang.Query) []string {
 	return out
 }
 
-// Topics returns the names of the tagger's topics, in taxonomy order.
-func (t *Tagger) Topics() []string {
-	out := make([]string, len(t.topics))
-	for i, tp := range t.topics {
-		out[i] = tp.name
-	}
-	return out
-}
-
 // Fingerprint identifies the taxonomy and analysis; it changes when
 // re-tagging is needed.
 func (t *Tagger) Fingerprint() string { return t.fp }
