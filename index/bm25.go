@@ -45,7 +45,7 @@ import (
 var internalLengthsKey = []byte("evidence.lengths")
 
 // lengthFields are the fields whose token counts are kept.
-var lengthFields = []string{fieldTitle, fieldSummary, fieldBody, fieldAuthors, fieldSpell}
+var lengthFields = []string{fieldTitle, fieldSummary, fieldBody, fieldAuthors}
 
 // lengthStats counts, per text field, the documents indexed with the field
 // and their tokens. Replaced documents are counted again and deleted ones
@@ -146,7 +146,6 @@ func (c *tokenCounter) itemLengths(s *lengthStats, title, summary, body string, 
 		na += c.count(a, false)
 	}
 	add(fieldAuthors, na)
-	add(fieldSpell, c.count(title, true)+c.count(summary, true))
 }
 
 // lengths is an Index's running lengthStats.
@@ -200,10 +199,9 @@ func (x *Index) bm25Context(ctx context.Context, docs uint64) context.Context {
 	if docs == 0 {
 		return ctx
 	}
-	card := make(map[string]int, 16)
-	for _, f := range []string{fieldTitle, fieldSummary, fieldBody, fieldAuthors, fieldAuthorsExact,
-		fieldSource, fieldType, fieldTopics, fieldPublished, fieldFirstSeen, fieldYear, fieldHash, fieldSpell, fieldFeedback,
-		"*"} { // "*": bleve's unscored-disjunction optimisation
+	card := make(map[string]int, len(indexedFields)+1)
+	card["*"] = int(docs) // bleve's unscored-disjunction optimisation
+	for _, f := range indexedFields {
 		card[f] = int(docs)
 	}
 	for _, f := range lengthFields {

@@ -1,6 +1,7 @@
 package index
 
 import (
+	"cmp"
 	"reflect"
 	"regexp"
 	"slices"
@@ -138,5 +139,33 @@ func TestFeedbackKeepsMatchesAndMarks(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// indexedFields lists exactly the fields the mapping indexes, so BM25 has
+// statistics for every field a query can reach.
+func TestIndexedFieldsMatchMapping(t *testing.T) {
+	sp, err := newSpec(DefaultAnalysis(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	im, err := newMapping(sp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for name, dm := range im.TypeMapping[docType].Properties {
+		for _, fm := range dm.Fields {
+			if !fm.Index {
+				continue
+			}
+			got = append(got, cmp.Or(fm.Name, name))
+		}
+	}
+	want := slices.Clone(indexedFields)
+	slices.Sort(got)
+	slices.Sort(want)
+	if !slices.Equal(got, want) {
+		t.Errorf("mapping indexes %v, indexedFields lists %v", got, want)
 	}
 }

@@ -440,11 +440,7 @@ func (x *Index) indexBatch(ctx context.Context, items []evidence.Item) error {
 	delta := newLengthStats()
 	for i := range items {
 		it := &items[i]
-		var tok *itemTokens
-		if toks != nil {
-			tok = toks[i]
-		}
-		nfb, err := x.add(b, it, topics[i], tok)
+		nfb, err := x.add(b, it, topics[i], toks[i])
 		if err != nil {
 			return fmt.Errorf("index: index item %s: %w", it.ID, err)
 		}
@@ -462,13 +458,10 @@ func (x *Index) indexBatch(ctx context.Context, items []evidence.Item) error {
 }
 
 // add adds it to b with topics and returns the number of terms in its
-// feedback field. toks, when not nil, is the Tagger's analysis of the
-// item; otherwise add analyses it. Either way the document's title,
-// summary and body reuse that analysis rather than being analysed again.
+// feedback field. toks is the item's analysis (Tagger.tagAll): the
+// document's title, summary and body reuse it rather than being analysed
+// again.
 func (x *Index) add(b *bleve.Batch, it *evidence.Item, topics []string, toks *itemTokens) (int, error) {
-	if toks == nil {
-		toks = x.planner.analyseItem(it)
-	}
 	data := itemDoc(it, topics)
 	fb, n := feedbackText(toks, it.Body)
 	if n > 0 {

@@ -50,6 +50,12 @@ const (
 	fieldFeedback     = "feedback" // analysed terms of title, summary and body lead, stored only
 )
 
+// indexedFields are the fields the mapping indexes: BM25 needs statistics
+// for each (see bm25Context), and a test checks the list against the
+// mapping.
+var indexedFields = []string{fieldTitle, fieldSummary, fieldBody, fieldAuthors, fieldAuthorsExact,
+	fieldSource, fieldType, fieldTopics, fieldPublished, fieldFirstSeen, fieldYear, fieldSpell}
+
 // textFields are the fields the default query searches, with their boosts
 // and whether they keep term positions (so phrases can match there).
 var textFields = []struct {

@@ -157,28 +157,24 @@ func (t *Tagger) tagsOf(d *memDoc) []string {
 	return out
 }
 
-// tagAll returns, for each item, its indexed topics: its own Topics (lower
-// case) and its tags, sorted and without repeats; and, when the tagger has
-// topics (so it analyses the items anyway), each item's analysed title,
-// summary and body, for the index to reuse (nil otherwise). Items are
-// tagged in parallel.
+// tagAll analyses items (title, summary and body, for the index to reuse)
+// and returns, for each, its indexed topics: its own Topics (lower case)
+// and its tags, sorted and without repeats. Items are analysed and tagged
+// in parallel.
 func (t *Tagger) tagAll(items []evidence.Item) ([][]string, []*itemTokens) {
 	out := make([][]string, len(items))
-	analysed := t != nil && len(t.topics) > 0
-	var toks []*itemTokens
-	if analysed {
-		toks = make([]*itemTokens, len(items))
-	}
+	toks := make([]*itemTokens, len(items))
+	tagging := len(t.topics) > 0
 	one := func(i int) {
+		toks[i] = t.pl.analyseItem(&items[i])
 		var tags []string
-		if analysed {
-			toks[i] = t.pl.analyseItem(&items[i])
+		if tagging {
 			tags = t.tagsOf(t.pl.memDocFrom(&items[i], toks[i]))
 		}
 		out[i] = mergeTopics(&items[i], tags)
 	}
 	workers := min(runtime.GOMAXPROCS(0), len(items))
-	if !analysed || workers <= 1 {
+	if workers <= 1 {
 		for i := range items {
 			one(i)
 		}
