@@ -341,14 +341,8 @@ func (x *Index) feedbackSearch(ctx context.Context, q Query, p *plan) (*Result, 
 	hq.AddMust(bleve.NewDocIDQuery(ids))
 	var marks []query.Query
 	for _, f := range []string{fieldTitle, fieldSummary} {
-		seen := map[string]bool{}
-		for i := range p.soft {
-			for _, t := range p.soft[i].fieldTerms(f) {
-				if !seen[t] {
-					seen[t] = true
-					marks = append(marks, termQuery(t, f, 1))
-				}
-			}
+		for _, t := range p.softFieldTerms(f) {
+			marks = append(marks, termQuery(t, f, 1))
 		}
 	}
 	if len(marks) > 0 {

@@ -374,16 +374,7 @@ func (p *plan) query(q Query, rk *rankClauses) query.Query {
 // word must match.
 func (p *plan) addRanking(bq *query.BooleanQuery) {
 	for _, f := range textFields {
-		var terms []string
-		seen := map[string]bool{}
-		for i := range p.soft {
-			for _, t := range p.soft[i].fieldTerms(f.name) {
-				if !seen[t] {
-					seen[t] = true
-					terms = append(terms, t)
-				}
-			}
-		}
+		terms := p.softFieldTerms(f.name)
 		if len(terms) == 0 {
 			continue
 		}
@@ -415,6 +406,22 @@ func (p *plan) addRanking(bq *query.BooleanQuery) {
 		}
 		bq.AddShould(bleve.NewConjunctionQuery(all...))
 	}
+}
+
+// softFieldTerms returns the distinct terms the plain words look for in
+// field, in order.
+func (p *plan) softFieldTerms(field string) []string {
+	var terms []string
+	seen := map[string]bool{}
+	for i := range p.soft {
+		for _, t := range p.soft[i].fieldTerms(field) {
+			if !seen[t] {
+				seen[t] = true
+				terms = append(terms, t)
+			}
+		}
+	}
+	return terms
 }
 
 // optionFilters are the filters given outside the text (Query.Sources…).
