@@ -56,18 +56,21 @@ func loadStored(ctx context.Context, q querier, url string) (storedItem, bool, e
 }
 
 // canonicalFor returns the URL an item saved under u is stored at: u itself
-// when an item has that URL, else the target of an alias u, else u.
-func canonicalFor(ctx context.Context, q querier, u string) (string, error) {
-	var canon string
-	err := q.QueryRowContext(ctx, `
+// when an item has that URL, else the target of an alias u, else u. known
+// reports whether u was found at all (as an item's URL or as an alias).
+func canonicalFor(ctx context.Context, q querier, u string) (canon string, known bool, err error) {
+	err = q.QueryRowContext(ctx, `
 		SELECT url FROM items WHERE url = ?1
 		UNION ALL
 		SELECT url FROM aliases WHERE alias = ?1
 		LIMIT 1`, u).Scan(&canon)
 	if errors.Is(err, sql.ErrNoRows) {
-		return u, nil
+		return u, false, nil
 	}
-	return canon, err
+	if err != nil {
+		return "", false, err
+	}
+	return canon, true, nil
 }
 
 // UpsertItem saves it, keyed by its canonical URL (it.URL, or the item an
@@ -92,7 +95,7 @@ func (s *Store) UpsertItem(ctx context.Context, it *evidence.Item) (evidence.Ups
 	origURL := it.URL
 
 	// Fast path on a reader: an unchanged item costs no write lock at all.
-	canon, err := canonicalFor(ctx, s.rdb, it.URL)
+	canon, _, err := canonicalFor(ctx, s.rdb, it.URL)
 	if err != nil {
 		return evidence.Unchanged, fmt.Errorf("store: save item %q: %w", origURL, err)
 	}
@@ -114,7 +117,7 @@ func (s *Store) UpsertItem(ctx context.Context, it *evidence.Item) (evidence.Ups
 	)
 	err = s.withTx(ctx, func(tx *sql.Tx) error {
 		// Look again under the write lock: another writer may have won.
-		canon, err := canonicalFor(ctx, tx, it.URL)
+		canon, _, err := canonicalFor(ctx, tx, it.URL)
 		if err != nil {
 			return err
 		}
@@ -299,7 +302,7 @@ func (s *Store) Item(ctx context.Context, id string) (evidence.Item, error) {
 func (s *Store) ItemByURL(ctx context.Context, url string) (evidence.Item, error) {
 	var items []evidence.Item
 	err := s.withReadTx(ctx, func(tx *sql.Tx) error {
-		canon, err := canonicalFor(ctx, tx, url)
+		canon, _, err := canonicalFor(ctx, tx, url)
 		if err != nil {
 			return err
 		}

@@ -273,16 +273,12 @@ func reresolveLinks(ctx context.Context, tx *sql.Tx, urls []string) error {
 // when url is a stored item's canonical URL (canonical == url) or a
 // recorded alias (canonical is its target, stored as an item or not yet).
 func (s *Store) ResolveURL(ctx context.Context, url string) (canonical string, ok bool, err error) {
-	err = s.rdb.QueryRowContext(ctx, `
-		SELECT url FROM items WHERE url = ?1
-		UNION ALL
-		SELECT url FROM aliases WHERE alias = ?1
-		LIMIT 1`, url).Scan(&canonical)
-	if errors.Is(err, sql.ErrNoRows) {
-		return "", false, nil
-	}
+	canonical, ok, err = canonicalFor(ctx, s.rdb, url)
 	if err != nil {
 		return "", false, fmt.Errorf("store: resolve url %q: %w", url, err)
+	}
+	if !ok {
+		return "", false, nil
 	}
 	return canonical, true, nil
 }

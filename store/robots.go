@@ -20,7 +20,7 @@ func (s *Store) LoadRobots(ctx context.Context, origin string) ([]byte, int, tim
 	if err != nil {
 		return nil, 0, time.Time{}, false, fmt.Errorf("store: robots.txt of %s: %w", origin, err)
 	}
-	t, err := time.Parse(time.RFC3339Nano, at)
+	t, err := parseTime(at)
 	if err != nil {
 		return nil, 0, time.Time{}, false, fmt.Errorf("store: robots.txt of %s: bad time %q: %w", origin, at, err)
 	}
