@@ -34,6 +34,17 @@ func (s *Store) PendingIndex(ctx context.Context, limit int) ([]evidence.Item, e
 	return items, nil
 }
 
+// CountPending returns the number of items PendingIndex would return with
+// no limit: those whose index entry is missing or stale.
+func (s *Store) CountPending(ctx context.Context) (int, error) {
+	var n int
+	if err := s.rdb.QueryRowContext(ctx, `SELECT COUNT(*) FROM items
+		WHERE indexed_hash IS NOT content_hash`).Scan(&n); err != nil {
+		return 0, fmt.Errorf("store: count pending: %w", err)
+	}
+	return n, nil
+}
+
 // MarkIndexed records, for each id → hash, that the item was indexed with
 // that content hash. Only rows whose content_hash still equals the hash are
 // marked, so an item changed meanwhile stays pending.

@@ -85,7 +85,7 @@ func (a *app) openBoth(ctx context.Context, cfg *config.Config, sync bool) (st *
 func (a *app) syncIndex(ctx context.Context, cfg *config.Config, st *store.Store, ix *index.Index, showProgress bool) (int, error) {
 	var bar *progressbar.ProgressBar
 	if showProgress && a.stderrIsTerminal() {
-		total, err := st.CountItems(ctx)
+		total, err := st.CountPending(ctx)
 		if err == nil && total > 0 {
 			bar = a.newBar(int64(total), "indexing")
 			defer bar.Finish()
