@@ -269,30 +269,18 @@ func (b *Bleve) Rewrites() map[string]string { return b.rewrites }
 // fallbackTerms is how many words a rejected query is cut to at last.
 const fallbackTerms = 32
 
-// stopWords are English stop words the index's analysis removes too (a
-// subset of the Snowball list bleve uses), so dropping them from a query
-// changes nothing but its term count.
-var stopWords = map[string]bool{}
-
-func init() {
-	for _, w := range strings.Fields(`a an and are as at be been being by for from had has have having he her his
-		i if in into is it its itself of on once only or other our out over own same so some such than that
-		the their them then there these they this those through to too under until up very was we were what
-		when where which while who whom why with would you your`) {
-		stopWords[w] = true
-	}
-}
-
 // words splits s into runs of letters and digits.
 func words(s string) []string {
 	return strings.FieldsFunc(s, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) })
 }
 
-// withoutStopWords keeps s's letters and digits, minus stop words.
+// withoutStopWords keeps s's letters and digits, minus the English stop
+// words the index's analysis removes too (index.IsStopWord), so dropping
+// them changes nothing but the query's term count.
 func withoutStopWords(s string) string {
 	var out []string
 	for _, w := range words(s) {
-		if !stopWords[strings.ToLower(w)] {
+		if !index.IsStopWord(w) {
 			out = append(out, w)
 		}
 	}

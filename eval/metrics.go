@@ -23,6 +23,7 @@ func dedupe(ranked []string) []string {
 	return out
 }
 
+// numRelevant counts the documents judged relevant (grade above zero).
 func numRelevant(judged map[string]int) int {
 	n := 0
 	for _, g := range judged {

@@ -38,15 +38,7 @@ type Topic struct {
 type Qrels map[string]map[string]int
 
 // NumRelevant returns how many documents are judged relevant to query qid.
-func (q Qrels) NumRelevant(qid string) int {
-	n := 0
-	for _, g := range q[qid] {
-		if g > 0 {
-			n++
-		}
-	}
-	return n
-}
+func (q Qrels) NumRelevant(qid string) int { return numRelevant(q[qid]) }
 
 // ParseError is a malformed line in a collection file. It wraps
 // evidence.ErrInvalid.
