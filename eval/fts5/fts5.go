@@ -305,34 +305,17 @@ func (d *DB) Search(ctx context.Context, q Query) (*Result, error) {
 		limit = 20
 	}
 	match := MatchExpr(q.Text)
-	var where []string
-	var args []any
-	if match != "" {
-		where = append(where, "fts MATCH ?")
-		args = append(args, match)
-	}
-	fw, fargs := filters(q, "i.")
-	where = append(where, fw...)
-	args = append(args, fargs...)
-
-	// CROSS JOIN makes the full-text match drive the join: left to itself
-	// SQLite may walk the source/date index and run the match once per row.
+	from, args := fromWhere(q, match)
 	cols := "i.id, 0.0"
-	from := "items i"
 	order := "i.published DESC, i.id"
 	if match != "" {
 		cols = "i.id, bm25(fts, " + bm25Weights + ")"
-		from = "fts CROSS JOIN items i ON i.rowid = fts.rowid"
 		order = "2, i.published DESC, i.id"
 		if q.Snippets {
 			cols += `, highlight(fts, 0, char(57344), char(57345)), snippet(fts, 1, char(57344), char(57345), '…', 32)`
 		}
 	}
-	stmt := "SELECT " + cols + " FROM " + from
-	if len(where) > 0 {
-		stmt += " WHERE " + strings.Join(where, " AND ")
-	}
-	stmt += " ORDER BY " + order + " LIMIT ?"
+	stmt := "SELECT " + cols + from + " ORDER BY " + order + " LIMIT ?"
 	rows, err := d.db.QueryContext(ctx, stmt, append(args, limit)...)
 	if err != nil {
 		return nil, fmt.Errorf("fts5: search %q: %w", q.Text, err)
@@ -364,21 +347,8 @@ func (d *DB) Search(ctx context.Context, q Query) (*Result, error) {
 
 // Count returns the number of items matching q (its text and filters).
 func (d *DB) Count(ctx context.Context, q Query) (int, error) {
-	var where []string
-	var args []any
-	from := "items i"
-	if match := MatchExpr(q.Text); match != "" {
-		from = "fts CROSS JOIN items i ON i.rowid = fts.rowid"
-		where = append(where, "fts MATCH ?")
-		args = append(args, match)
-	}
-	fw, fargs := filters(q, "i.")
-	where = append(where, fw...)
-	args = append(args, fargs...)
-	stmt := "SELECT count(*) FROM " + from
-	if len(where) > 0 {
-		stmt += " WHERE " + strings.Join(where, " AND ")
-	}
+	from, args := fromWhere(q, MatchExpr(q.Text))
+	stmt := "SELECT count(*)" + from
 	var n int
 	if err := d.db.QueryRowContext(ctx, stmt, args...).Scan(&n); err != nil {
 		return 0, fmt.Errorf("fts5: count %q: %w", q.Text, err)
@@ -390,21 +360,8 @@ func (d *DB) Count(ctx context.Context, q Query) (int, error) {
 // statement, and sets res.Total. The matches (with their keyword columns)
 // are collected once, then grouped four ways.
 func (d *DB) facets(ctx context.Context, q Query, match string, res *Result) error {
-	var where []string
-	var args []any
-	from := "items i"
-	if match != "" {
-		from = "fts CROSS JOIN items i ON i.rowid = fts.rowid"
-		where = append(where, "fts MATCH ?")
-		args = append(args, match)
-	}
-	fw, fargs := filters(q, "i.")
-	where = append(where, fw...)
-	args = append(args, fargs...)
-	m := "SELECT i.rowid AS rowid, i.source AS source, i.type AS type, i.year AS year FROM " + from
-	if len(where) > 0 {
-		m += " WHERE " + strings.Join(where, " AND ")
-	}
+	from, args := fromWhere(q, match)
+	m := "SELECT i.rowid AS rowid, i.source AS source, i.type AS type, i.year AS year" + from
 	stmt := "WITH m AS MATERIALIZED (" + m + ") " + strings.Join([]string{
 		"SELECT '" + FacetSource + "', source, count(*) FROM m GROUP BY 2",
 		"SELECT '" + FacetType + "', type, count(*) FROM m GROUP BY 2",
@@ -443,9 +400,33 @@ func (d *DB) facets(ctx context.Context, q Query, match string, res *Result) err
 	return nil
 }
 
-// filters returns SQL conditions (on columns prefixed with p) and their
+// fromWhere returns the FROM and WHERE clauses (" FROM … [WHERE …]") that
+// select the items matching match (an FTS5 expression; "" for every item)
+// and q's filters, and their arguments. The table items is aliased i.
+//
+// CROSS JOIN makes the full-text match drive the join: left to itself
+// SQLite may walk the source/date index and run the match once per row.
+func fromWhere(q Query, match string) (string, []any) {
+	var where []string
+	var args []any
+	from := " FROM items i"
+	if match != "" {
+		from = " FROM fts CROSS JOIN items i ON i.rowid = fts.rowid"
+		where = append(where, "fts MATCH ?")
+		args = append(args, match)
+	}
+	fw, fargs := filters(q)
+	where = append(where, fw...)
+	args = append(args, fargs...)
+	if len(where) > 0 {
+		from += " WHERE " + strings.Join(where, " AND ")
+	}
+	return from, args
+}
+
+// filters returns SQL conditions (on the columns of items i) and their
 // arguments for q's source and date filters.
-func filters(q Query, p string) ([]string, []any) {
+func filters(q Query) ([]string, []any) {
 	var where []string
 	var args []any
 	var srcs []string
@@ -456,16 +437,16 @@ func filters(q Query, p string) ([]string, []any) {
 		}
 	}
 	if len(srcs) > 0 {
-		where = append(where, p+"source IN ("+strings.Join(srcs, ", ")+")")
+		where = append(where, "i.source IN ("+strings.Join(srcs, ", ")+")")
 	}
 	if q.From != nil {
 		y, m, d := q.From.Date()
-		where = append(where, p+"published >= ?")
+		where = append(where, "i.published >= ?")
 		args = append(args, time.Date(y, m, d, 0, 0, 0, 0, time.UTC).Format(time.RFC3339))
 	}
 	if q.To != nil {
 		y, m, d := q.To.Date()
-		where = append(where, p+"published < ?")
+		where = append(where, "i.published < ?")
 		args = append(args, time.Date(y, m, d+1, 0, 0, 0, 0, time.UTC).Format(time.RFC3339))
 	}
 	return where, args
