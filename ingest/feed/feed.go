@@ -51,13 +51,6 @@ const (
 // Layer is the provenance value for fields this package supplies.
 const Layer = "feed"
 
-// trustworthy dates lie in this range; feeds are full of 1970-01-01 and
-// 0001-01-01 placeholders.
-var (
-	minDate = time.Date(1990, 1, 1, 0, 0, 0, 0, time.UTC)
-	maxDate = time.Date(2100, 1, 1, 0, 0, 0, 0, time.UTC)
-)
-
 // parseError is an invalid-input error: Error() is the message alone
 // ("feed: parse: empty body"); errors.Is finds evidence.ErrInvalid and the
 // underlying cause, if any.
@@ -293,18 +286,25 @@ func convertItem(e *gofeed.Item, u string, feedAuthors []string) evidence.Item {
 		PDFURLs:    []string{},
 		Provenance: map[string]string{"url": Layer},
 	}
-	contentHTML := e.Content
+	// Each HTML field is read once. The body comes from the content, or
+	// from the description when the content is blank (PlainText of white
+	// space alone is "", so content stays "" then).
+	description := text.PlainText(e.Description)
+	contentHTML, content, body := e.Content, "", description
 	if strings.TrimSpace(contentHTML) == "" {
 		contentHTML = e.Description
+	} else {
+		content = text.PlainText(e.Content)
+		body = content
 	}
 
-	it.Summary = cleanSummary(text.PlainText(e.Description))
+	it.Summary = cleanSummary(description)
 	if it.Summary != "" {
 		it.Summary = text.Summarize(it.Summary, SummaryMax)
 	} else {
-		it.Summary = text.Summarize(text.PlainText(e.Content), SummaryFromContent)
+		it.Summary = text.Summarize(content, SummaryFromContent)
 	}
-	it.Body = text.PlainText(contentHTML)
+	it.Body = body
 
 	itemBase, _ := url.Parse(u)
 	links := text.Links(contentHTML, itemBase)
@@ -354,10 +354,10 @@ func convertItem(e *gofeed.Item, u string, feedAuthors []string) evidence.Item {
 	return it
 }
 
-// goodDate returns t in UTC, or nil when it is missing or outside the range
-// of trustworthy dates.
+// goodDate returns t in UTC, or nil when it is missing or not
+// text.PlausibleDate.
 func goodDate(t *time.Time) *time.Time {
-	if t == nil || t.Before(minDate) || !t.Before(maxDate) {
+	if t == nil || !text.PlausibleDate(*t) {
 		return nil
 	}
 	u := t.UTC()

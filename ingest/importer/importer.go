@@ -22,7 +22,6 @@ import (
 	"slices"
 	"strings"
 	"time"
-	"unicode"
 	"unicode/utf8"
 
 	"github.com/evidencetracker/evidence"
@@ -181,7 +180,7 @@ func (d *draft) record() Record {
 	}
 	problems := slices.Clone(d.problems)
 
-	it.Title = clip(plain(d.title), 2000)
+	it.Title = clip(text.PlainText(d.title), 2000)
 	if it.Title == "" {
 		problems = append(problems, "no title")
 	}
@@ -279,8 +278,8 @@ func (d *draft) record() Record {
 		addCite(evidence.Cite{URL: cu, DOI: cd})
 	}
 
-	summary := plain(d.summary)
-	body := plain(d.body)
+	summary := text.PlainText(d.summary)
+	body := text.PlainText(d.body)
 	it.Summary = text.Summarize(summary, SummaryMax)
 	if body == "" && it.Summary != summary {
 		body = summary // keep the whole abstract searchable
@@ -288,12 +287,12 @@ func (d *draft) record() Record {
 	it.Body = body
 
 	for _, a := range d.authors {
-		if a = clip(plain(NormalizeName(a)), 300); a != "" && !slices.Contains(it.Authors, a) {
+		if a = clip(text.PlainText(NormalizeName(a)), 300); a != "" && !slices.Contains(it.Authors, a) {
 			it.Authors = append(it.Authors, a)
 		}
 	}
 	for _, c := range d.categories {
-		c = clip(plain(c), 200)
+		c = clip(text.PlainText(c), 200)
 		if c != "" && !slices.ContainsFunc(it.Categories, func(x string) bool { return strings.EqualFold(x, c) }) {
 			it.Categories = append(it.Categories, c)
 		}
@@ -331,32 +330,6 @@ func (d *draft) record() Record {
 		rec.Err = bad("%s", strings.Join(problems, "; "))
 	}
 	return rec
-}
-
-// plain returns s as plain text (text.PlainText), without parsing it as
-// HTML when it holds no markup or entities: most references do not.
-func plain(s string) string {
-	if strings.ContainsAny(s, "<&") {
-		return text.PlainText(s)
-	}
-	var b strings.Builder
-	b.Grow(len(s))
-	space := false
-	for _, r := range strings.ToValidUTF8(s, "\uFFFD") {
-		switch {
-		case unicode.IsSpace(r):
-			space = true
-			continue
-		case r == '\u00AD' || r == '\u200B' || r == '\u2060' || r == '\uFEFF', unicode.IsControl(r):
-			continue // soft hyphen, zero-width space, word joiner, BOM
-		}
-		if space && b.Len() > 0 {
-			b.WriteByte(' ')
-		}
-		space = false
-		b.WriteRune(r)
-	}
-	return b.String()
 }
 
 // DOIURL is the resolver URL of a DOI, https://doi.org/<doi>, generically

@@ -6,6 +6,8 @@ import (
 
 	"golang.org/x/net/html"
 	"golang.org/x/net/html/atom"
+
+	"github.com/evidencetracker/evidence/ingest/text"
 )
 
 // Removing what is not the item: cookie banners, navigation, site headers
@@ -142,7 +144,7 @@ func ownText(n *html.Node) string {
 		}
 	}
 	add(n)
-	return collapse(b.String())
+	return text.Collapse(b.String())
 }
 
 // hasProse reports whether n holds a paragraph of 200+ characters that is

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"time"
 	_ "time/tzdata" // Europe/London on machines without a zoneinfo database
+
+	"github.com/evidencetracker/evidence/ingest/text"
 )
 
 // ukZone is where a date without a time zone is read: all four publishers
@@ -22,13 +24,6 @@ func mustLoadLocation(name string) *time.Location {
 	}
 	return loc
 }
-
-// Trustworthy dates lie in this range: pages are full of 1970-01-01 and
-// 0001-01-01 placeholders.
-var (
-	minDate = time.Date(1990, 1, 1, 0, 0, 0, 0, time.UTC)
-	maxDate = time.Date(2100, 1, 1, 0, 0, 0, 0, time.UTC)
-)
 
 // zonedLayouts carry a time zone.
 var zonedLayouts = []string{
@@ -111,7 +106,7 @@ func parseDateIn(s string, loc *time.Location) (time.Time, bool) {
 
 func checkDate(t time.Time) (time.Time, bool) {
 	t = t.UTC()
-	if t.Before(minDate) || !t.Before(maxDate) {
+	if !text.PlausibleDate(t) {
 		return time.Time{}, false
 	}
 	return t, true

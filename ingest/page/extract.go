@@ -5,7 +5,6 @@ import (
 	"io"
 	"mime"
 	"net/url"
-	"path"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -372,16 +371,18 @@ func nodeTextAll(n *html.Node) string {
 			b.WriteString(c.Data)
 		}
 	}
-	return collapse(b.String())
+	return text.Collapse(b.String())
 }
 
 // decode turns a metadata value that may hold entities or markup into
-// plain text.
+// plain text. Without '&' or '<' it is text.Collapse, not text.PlainText:
+// the two differ only on invalid UTF-8 (Collapse makes each bad byte a
+// U+FFFD, PlainText each run of them), and page output keeps Collapse's.
 func decode(s string) string {
 	if strings.ContainsAny(s, "&<") {
 		return text.PlainText(s)
 	}
-	return collapse(s)
+	return text.Collapse(s)
 }
 
 func (x *extraction) canonical() {
@@ -778,12 +779,7 @@ func fileType(u, mimeType string) string {
 	if pu, err := url.Parse(u); err == nil {
 		p = pu.Path
 	}
-	ext := strings.ToLower(strings.TrimPrefix(path.Ext(p), "."))
-	switch ext {
-	case "pdf", "doc", "docx", "odt", "rtf", "xls", "xlsx", "ods", "csv", "ppt", "pptx", "odp", "epub":
-		return strings.ToUpper(ext)
-	}
-	return ""
+	return text.DocumentType(p)
 }
 
 // body reads the main content's text and links, after removing what is

@@ -7,6 +7,8 @@ import (
 	"io"
 	"sort"
 	"strings"
+
+	"github.com/evidencetracker/evidence/ingest/text"
 )
 
 // ldNode is one JSON-LD object.
@@ -320,7 +322,7 @@ func breadcrumbNames(list ldNode) []string {
 			continue
 		}
 		pos, _ := m["position"].(float64)
-		cs = append(cs, crumb{pos, i, collapse(name)})
+		cs = append(cs, crumb{pos, i, text.Collapse(name)})
 	}
 	sort.SliceStable(cs, func(a, b int) bool { return cs[a].pos < cs[b].pos })
 	out := make([]string, 0, len(cs))

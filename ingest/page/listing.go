@@ -284,12 +284,12 @@ func anchorText(n *html.Node) string {
 		return t
 	}
 	for _, k := range []string{"title", "aria-label"} {
-		if t := collapse(attr(n, k)); t != "" {
+		if t := text.Collapse(attr(n, k)); t != "" {
 			return t
 		}
 	}
 	if img := firstElement(n, isAtom(atom.Img)); img != nil {
-		return collapse(attr(img, "alt"))
+		return text.Collapse(attr(img, "alt"))
 	}
 	return ""
 }
@@ -320,7 +320,7 @@ func feedLinks(doc *goquery.Document, base *url.URL) []FeedLink {
 			return
 		}
 		seen[u] = true
-		out = append(out, FeedLink{URL: u, Title: collapse(attr(n, "title")), Type: typ})
+		out = append(out, FeedLink{URL: u, Title: text.Collapse(attr(n, "title")), Type: typ})
 	})
 	return out
 }

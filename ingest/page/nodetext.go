@@ -2,10 +2,11 @@ package page
 
 import (
 	"strings"
-	"unicode"
 
 	"golang.org/x/net/html"
 	"golang.org/x/net/html/atom"
+
+	"github.com/evidencetracker/evidence/ingest/text"
 )
 
 // skipped elements never hold text a reader sees.
@@ -40,7 +41,7 @@ func nodeText(n *html.Node, limit int) string {
 func nodeTextCut(n *html.Node, limit int) (string, bool) {
 	var b strings.Builder
 	writeNodeText(&b, n, limit)
-	return collapse(b.String()), limit > 0 && b.Len() > limit
+	return text.Collapse(b.String()), limit > 0 && b.Len() > limit
 }
 
 func writeNodeText(b *strings.Builder, n *html.Node, limit int) {
@@ -72,31 +73,6 @@ func writeNodeText(b *strings.Builder, n *html.Node, limit int) {
 		}
 		writeNodeText(b, c, limit)
 	}
-}
-
-// collapse joins runs of white space into one space, drops control and
-// invisible format characters, and trims.
-func collapse(s string) string {
-	var b strings.Builder
-	b.Grow(len(s))
-	space := false
-	for _, r := range s {
-		switch {
-		case unicode.IsSpace(r):
-			space = true
-			continue
-		case r == '\u00AD' || r == '\u200B' || r == '\u2060' || r == '\uFEFF':
-			continue
-		case unicode.IsControl(r):
-			continue
-		}
-		if space && b.Len() > 0 {
-			b.WriteByte(' ')
-		}
-		space = false
-		b.WriteRune(r)
-	}
-	return strings.ToValidUTF8(b.String(), "\uFFFD")
 }
 
 // classTokens returns the lower-cased id and class tokens of an element.

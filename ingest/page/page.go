@@ -23,6 +23,8 @@ import (
 
 	"golang.org/x/net/html"
 	"golang.org/x/net/html/atom"
+
+	"github.com/evidencetracker/evidence/ingest/text"
 )
 
 var (
@@ -107,30 +109,13 @@ func resolveURL(href string, base *url.URL) string {
 	return u.String()
 }
 
+// maxHref is the longest href (in bytes, after trimming) page resolves;
+// text.Links has no such limit.
+const maxHref = 4096
+
+// resolve is text.ResolveLink with page's length limit.
 func resolve(href string, base *url.URL) *url.URL {
-	href = strings.TrimSpace(href)
-	if strings.ContainsAny(href, "\t\n\r") {
-		href = strings.NewReplacer("\t", "", "\n", "", "\r", "").Replace(href)
-	}
-	if href == "" || href[0] == '#' || len(href) > 4096 {
-		return nil
-	}
-	u, err := url.Parse(href)
-	if err != nil {
-		return nil
-	}
-	if !u.IsAbs() {
-		if base == nil || !base.IsAbs() {
-			return nil
-		}
-		u = base.ResolveReference(u)
-	}
-	u.Scheme = strings.ToLower(u.Scheme)
-	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Opaque != "" {
-		return nil
-	}
-	u.Fragment, u.RawFragment = "", ""
-	return u
+	return text.ResolveLink(href, base, maxHref)
 }
 
 // documentBase returns the base URL links resolve against: the document's

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/evidencetracker/evidence/ingest/text"
 )
 
 // DefaultSiteNames returns the site names removed from the end of page
@@ -70,7 +72,7 @@ func newTitleCleaner(names []string, page *url.URL) titleCleaner {
 // clean returns t without site-name suffixes, or "" when t is only a site
 // name.
 func (c titleCleaner) clean(t string) string {
-	t = collapse(t)
+	t = text.Collapse(t)
 	if t == "" || c.isSite(t) {
 		return ""
 	}
@@ -119,7 +121,7 @@ func (c titleCleaner) isSite(x string) bool {
 // normName lower-cases a name, unifies apostrophes and "&", drops a
 // leading "the" and collapses spaces.
 func normName(s string) string {
-	s = strings.ToLower(collapse(s))
+	s = strings.ToLower(text.Collapse(s))
 	s = strings.NewReplacer("’", "'", "‘", "'", "&", "and").Replace(s)
 	s = strings.TrimPrefix(s, "the ")
 	return strings.Join(strings.Fields(s), " ")

@@ -12,6 +12,7 @@ import (
 	"path"
 	"regexp"
 	"strings"
+	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -56,7 +57,18 @@ func PlainText(s string) string {
 	if s == "" {
 		return ""
 	}
-	t := extract(strings.ToValidUTF8(s, "\uFFFD"))
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	if !strings.ContainsAny(s, "<&") {
+		// No tag and no entity: parsing as HTML would only move white space
+		// and drop NULs, which Collapse does too (see TestPlainTextShortcut).
+		return Collapse(s)
+	}
+	return plainHTML(s)
+}
+
+// plainHTML is PlainText of valid UTF-8 text, always parsed as HTML.
+func plainHTML(s string) string {
+	t := extract(s)
 	for i := 0; i < maxPasses; i++ {
 		// A second layer of escaping: decode the entities left over, and if
 		// that reveals markup, read it as HTML again.
@@ -124,10 +136,33 @@ func looksLikeMarkup(s string) bool {
 	return strings.Contains(s, "<") && markupRE.MatchString(s)
 }
 
-// clean collapses white space, drops control and invisible format
-// characters, and defuses any "<script" left in text that came from raw
-// text elements (<plaintext>, <xmp>, <textarea>).
+// clean is Collapse that also defuses any "<script" left in text that came
+// from raw text elements (<plaintext>, <xmp>, <textarea>).
 func clean(s string) string {
+	out := Collapse(s)
+	if indexFold(out, "<script") < 0 {
+		return out
+	}
+	// Drop the "<" of every "<script", in one pass.
+	var d strings.Builder
+	d.Grow(len(out))
+	for {
+		i := indexFold(out, "<script")
+		if i < 0 {
+			d.WriteString(out)
+			return d.String()
+		}
+		d.WriteString(out[:i])
+		out = out[i+1:]
+	}
+}
+
+// Collapse joins runs of white space (unicode.IsSpace) into one space,
+// drops control characters and invisible format characters (soft hyphen,
+// zero-width space, word joiner, BOM) and trims. It reads s as it is, markup
+// and entities included; each byte of invalid UTF-8 becomes one U+FFFD, so
+// the result is valid UTF-8.
+func Collapse(s string) string {
 	var b strings.Builder
 	b.Grow(len(s))
 	space := false
@@ -147,22 +182,7 @@ func clean(s string) string {
 		space = false
 		b.WriteRune(r)
 	}
-	out := b.String()
-	if indexFold(out, "<script") < 0 {
-		return out
-	}
-	// Drop the "<" of every "<script", in one pass.
-	var d strings.Builder
-	d.Grow(len(out))
-	for {
-		i := indexFold(out, "<script")
-		if i < 0 {
-			d.WriteString(out)
-			return d.String()
-		}
-		d.WriteString(out[:i])
-		out = out[i+1:]
-	}
+	return b.String()
 }
 
 // indexFold is strings.Index ignoring ASCII case.
@@ -234,30 +254,47 @@ func attr(n *html.Node, key string) string {
 	return ""
 }
 
-// resolve returns href as an absolute http(s) URL without fragment, or ""
-// when it is empty, fragment-only, not http(s) or relative without a base.
+// resolve is ResolveLink without a length limit, as a string ("" for nil).
 func resolve(href string, base *url.URL) string {
-	href = strings.TrimSpace(href)
-	href = strings.NewReplacer("\t", "", "\n", "", "\r", "").Replace(href)
-	if href == "" || href[0] == '#' {
+	u := ResolveLink(href, base, 0)
+	if u == nil {
 		return ""
+	}
+	return u.String()
+}
+
+// ResolveLink returns href as an absolute http(s) URL without fragment, or
+// nil when it is empty, fragment-only, longer than maxLen bytes (0: no
+// limit), not http(s), without a host or relative without an absolute base.
+// Surrounding white space is trimmed and tabs and line breaks removed first
+// (as browsers do); maxLen counts what is left.
+func ResolveLink(href string, base *url.URL, maxLen int) *url.URL {
+	href = strings.TrimSpace(href)
+	if strings.ContainsAny(href, "\t\n\r") {
+		href = strings.NewReplacer("\t", "", "\n", "", "\r", "").Replace(href)
+	}
+	if href == "" || href[0] == '#' || (maxLen > 0 && len(href) > maxLen) {
+		return nil
 	}
 	u, err := url.Parse(href)
 	if err != nil {
-		return ""
+		return nil
 	}
 	if !u.IsAbs() {
-		if base == nil {
-			return ""
+		// A relative base would leave u relative: rejected below anyway.
+		if base == nil || !base.IsAbs() {
+			return nil
 		}
 		u = base.ResolveReference(u)
 	}
 	u.Scheme = strings.ToLower(u.Scheme)
-	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return ""
+	// url.Parse and ResolveReference leave Host empty whenever Opaque is
+	// set, so the Opaque test only spells out what the Host test implies.
+	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Opaque != "" {
+		return nil
 	}
 	u.Fragment, u.RawFragment = "", ""
-	return u.String()
+	return u
 }
 
 // Summarize cuts plain text to at most max runes: at the last sentence end
@@ -308,6 +345,17 @@ var documentExts = map[string]bool{
 	".ppt": true, ".pptx": true, ".odp": true, ".epub": true,
 }
 
+// DocumentType names the document type of a URL path from its extension,
+// in capitals ("PDF", "DOCX", "XLSX", "EPUB"…), or "" when the extension
+// (any case) is not one of documentExts.
+func DocumentType(p string) string {
+	ext := strings.ToLower(path.Ext(p))
+	if !documentExts[ext] {
+		return ""
+	}
+	return strings.ToUpper(ext[1:])
+}
+
 // uploadDirs are where publishers' CMSs keep files (publishers.md, rule 4).
 var uploadDirs = []string{"/wp-content/uploads/", "/cms/wp-content/uploads/", "/sites/default/files/"}
 
@@ -323,11 +371,10 @@ func IsPDF(u string) bool {
 		p = p[:i]
 	}
 	p = strings.ToLower(p)
-	ext := path.Ext(p)
-	if ext == ".pdf" {
+	switch DocumentType(p) {
+	case "PDF":
 		return true
-	}
-	if !documentExts[ext] {
+	case "":
 		return false
 	}
 	for _, d := range uploadDirs {
@@ -336,4 +383,17 @@ func IsPDF(u string) bool {
 		}
 	}
 	return false
+}
+
+// Trustworthy dates lie in [minDate, maxDate): feeds and pages are full of
+// 1970-01-01 and 0001-01-01 placeholders.
+var (
+	minDate = time.Date(1990, 1, 1, 0, 0, 0, 0, time.UTC)
+	maxDate = time.Date(2100, 1, 1, 0, 0, 0, 0, time.UTC)
+)
+
+// PlausibleDate reports whether t is a date a publisher could mean: from
+// 1990-01-01 (inclusive) to 2100-01-01 (exclusive), UTC.
+func PlausibleDate(t time.Time) bool {
+	return !t.Before(minDate) && t.Before(maxDate)
 }
