@@ -16,14 +16,6 @@ import (
 	"github.com/evidencetracker/evidence/index/querylang"
 )
 
-// ItemTypes are the item types a type rule may name.
-var itemTypes = map[string]bool{
-	evidence.TypeBlog: true, evidence.TypeReport: true, evidence.TypeBriefing: true,
-	evidence.TypeLongRead: true, evidence.TypeNews: true, evidence.TypePressRelease: true,
-	evidence.TypeArticle: true, evidence.TypeData: true, evidence.TypePodcast: true,
-	evidence.TypePublication: true,
-}
-
 var sourceIDPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,62}$`)
 
 // Validate checks every key and returns one FieldError per mistake, in key
@@ -194,7 +186,7 @@ func validateSource(add func(key, format string, a ...any), id string, s Source)
 			}
 		}
 	}
-	if s.DefaultType != "" && !itemTypes[s.DefaultType] {
+	if s.DefaultType != "" && !evidence.IsItemType(s.DefaultType) {
 		add(key("default_type"), "%q is not a known item type (%s)", s.DefaultType, typeList())
 	}
 	for i, r := range s.Types {
@@ -206,7 +198,7 @@ func validateSource(add func(key, format string, a ...any), id string, s Source)
 				add(k+".pattern", "bad regular expression: %v", err)
 			}
 		}
-		if !itemTypes[r.Type] {
+		if !evidence.IsItemType(r.Type) {
 			add(k+".type", "%q is not a known item type (%s)", r.Type, typeList())
 		}
 	}
@@ -258,8 +250,9 @@ func validateAliasRule(add func(key, format string, a ...any), k string, r Alias
 	}
 }
 
+// typeList names the item types a type rule may name, for error messages.
 func typeList() string {
-	return "blog, report, briefing, long-read, news, press-release, article, data, podcast, publication"
+	return strings.Join(evidence.ItemTypes(), ", ")
 }
 
 func checkURL(add func(key, format string, a ...any), key, raw string) {

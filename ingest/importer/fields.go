@@ -249,13 +249,6 @@ var bibTypes = map[string]string{
 	"audio":          evidence.TypePodcast,
 }
 
-// itemTypes are the types a JSONL record may name.
-var itemTypes = []string{
-	evidence.TypeBlog, evidence.TypeReport, evidence.TypeBriefing, evidence.TypeLongRead,
-	evidence.TypeNews, evidence.TypePressRelease, evidence.TypeArticle, evidence.TypeData,
-	evidence.TypePodcast, evidence.TypePublication,
-}
-
 // typeFromWords reads an item type from the free "type of work" a record
 // may carry (RIS M3, BibTeX type = {Briefing}): "Briefing paper" is a
 // briefing, "Long read" a long-read. "" when nothing matches.

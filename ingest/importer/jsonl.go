@@ -88,8 +88,8 @@ func parseJSONLine(line []byte, n int) Record {
 		}
 	}
 	if t := strings.ToLower(strings.TrimSpace(jr.Type)); t != "" {
-		if !slices.Contains(itemTypes, t) {
-			d.problems = append(d.problems, fmt.Sprintf("type %q is not one of %s", clip(jr.Type, 100), strings.Join(itemTypes, ", ")))
+		if !evidence.IsItemType(t) {
+			d.problems = append(d.problems, fmt.Sprintf("type %q is not one of %s", clip(jr.Type, 100), strings.Join(evidence.ItemTypes(), ", ")))
 		}
 		d.typ = t
 	}
