@@ -135,7 +135,8 @@ type engine interface {
 	// search runs q for PageSize hits and returns the number of matches
 	// when the engine reports it cheaply (else -1).
 	search(ctx context.Context, q Query) (int, error)
-	// count returns the number of matches of q (not timed).
+	// count returns the number of matches of q (not timed); Run calls it
+	// only when search reports -1.
 	count(ctx context.Context, q Query) (int, error)
 	close() error
 }
@@ -283,12 +284,14 @@ func measure(ctx context.Context, log *slog.Logger, name string, eng engine, c *
 		}
 		total := 0
 		for _, q := range qs { // warm up, and count matches (not timed)
-			if _, err := eng.search(ctx, q); err != nil {
+			n, err := eng.search(ctx, q)
+			if err != nil {
 				return nil, 0, fmt.Errorf("bench: %s: %s query %q: %w", name, k, q.Text, err)
 			}
-			n, err := eng.count(ctx, q)
-			if err != nil {
-				return nil, 0, fmt.Errorf("bench: %s: count %q: %w", name, q.Text, err)
+			if n < 0 { // the search did not report its matches: count them
+				if n, err = eng.count(ctx, q); err != nil {
+					return nil, 0, fmt.Errorf("bench: %s: count %q: %w", name, q.Text, err)
+				}
 			}
 			total += n
 		}
@@ -389,12 +392,9 @@ func (e *bleveEngine) search(ctx context.Context, q Query) (int, error) {
 	return int(res.Total), nil
 }
 
+// count is search: bleve always reports the number of matches.
 func (e *bleveEngine) count(ctx context.Context, q Query) (int, error) {
-	res, err := e.ix.Search(ctx, e.query(q))
-	if err != nil {
-		return 0, err
-	}
-	return int(res.Total), nil
+	return e.search(ctx, q)
 }
 
 func (e *bleveEngine) close() error {

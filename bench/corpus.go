@@ -13,6 +13,7 @@ import (
 	"math/rand/v2"
 	"net/url"
 	"os"
+	"slices"
 	"strings"
 	"time"
 	"unicode"
@@ -220,7 +221,7 @@ func (c *Corpus) Item(i int) evidence.Item {
 	var topics []string
 	for range r.IntN(4) {
 		t := corpusTopics[r.IntN(len(corpusTopics))]
-		if !contains(topics, t) {
+		if !slices.Contains(topics, t) {
 			topics = append(topics, t)
 		}
 	}
@@ -251,15 +252,6 @@ func (c *Corpus) Items(start, end int) []evidence.Item {
 		out = append(out, c.Item(i))
 	}
 	return out
-}
-
-func contains(xs []string, x string) bool {
-	for _, y := range xs {
-		if y == x {
-			return true
-		}
-	}
-	return false
 }
 
 // splitSentences splits prose after ".", "?" or "!" followed by a space and

@@ -8,9 +8,67 @@ import (
 	"runtime/metrics"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 )
+
+// ResetPeakRSS returns freed memory to the OS and resets the kernel's peak
+// resident set size of this process (Linux: "5" to /proc/self/clear_refs),
+// so that PeakRSS measures from here; false when it cannot.
+func ResetPeakRSS() bool {
+	debug.FreeOSMemory() // so the reset starts from what is live, not what a past run left mapped
+	return clearRefs()
+}
+
+// PeakRSS is the process's peak resident set size (VmHWM from
+// /proc/self/status) in bytes; 0 when unknown.
+func PeakRSS() uint64 {
+	kb, ok := readStatusKB("VmHWM")
+	if !ok {
+		return 0
+	}
+	return kb << 10
+}
+
+// StartHeapSampler samples the Go heap (runtime/metrics, live and unswept
+// objects) every 10 ms until the returned function is called, once, which
+// stops the sampling and gives the peak in bytes.
+func StartHeapSampler() (stop func() uint64) {
+	stopSampler := startSampler(10*time.Millisecond, heapObjects)
+	return func() uint64 {
+		return max(stopSampler(), heapObjects())
+	}
+}
+
+// clearRefs resets the kernel's peak resident set size of this process.
+func clearRefs() bool {
+	return os.WriteFile("/proc/self/clear_refs", []byte("5"), 0) == nil
+}
+
+// startSampler calls read now and then every interval until the returned
+// function is called, once, which stops the sampling and gives the largest
+// value read.
+func startSampler(every time.Duration, read func() uint64) (stop func() uint64) {
+	peak := read()
+	quit, done := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(every)
+		defer t.Stop()
+		for {
+			select {
+			case <-quit:
+				return
+			case <-t.C:
+				peak = max(peak, read())
+			}
+		}
+	}()
+	return func() uint64 {
+		close(quit)
+		<-done
+		return peak
+	}
+}
 
 // peakMeter measures the peak memory of a phase. On Linux it resets the
 // process's peak resident set size (writing 5 to /proc/self/clear_refs) and
@@ -20,15 +78,13 @@ import (
 type peakMeter struct {
 	hwm bool
 
-	mu   sync.Mutex
 	max  uint64
-	stop chan struct{}
-	done chan struct{}
+	stop func() uint64 // the running sampler's; nil when none runs
 }
 
 func newPeakMeter() *peakMeter {
 	m := &peakMeter{}
-	if err := os.WriteFile("/proc/self/clear_refs", []byte("5"), 0); err == nil {
+	if clearRefs() {
 		if _, ok := readStatusKB("VmHWM"); ok {
 			m.hwm = true
 		}
@@ -48,52 +104,27 @@ func (m *peakMeter) method() string {
 func (m *peakMeter) reset() {
 	m.stopSampler()
 	runtime.GC()
-	debug.FreeOSMemory()
 	if m.hwm {
-		_ = os.WriteFile("/proc/self/clear_refs", []byte("5"), 0)
+		ResetPeakRSS()
 		return
 	}
-	m.mu.Lock()
-	m.max = goMemory()
-	m.mu.Unlock()
-	m.stop, m.done = make(chan struct{}), make(chan struct{})
-	go m.sample(m.stop, m.done)
+	debug.FreeOSMemory()
+	m.stop = startSampler(5*time.Millisecond, goMemory)
 }
 
 // peak returns the phase's peak in bytes.
 func (m *peakMeter) peak() uint64 {
 	if m.hwm {
-		kb, _ := readStatusKB("VmHWM")
-		return kb << 10
+		return PeakRSS()
 	}
 	m.stopSampler()
-	m.mu.Lock()
-	defer m.mu.Unlock()
 	return m.max
 }
 
 func (m *peakMeter) stopSampler() {
 	if m.stop != nil {
-		close(m.stop)
-		<-m.done
-		m.stop, m.done = nil, nil
-	}
-}
-
-func (m *peakMeter) sample(stop <-chan struct{}, done chan<- struct{}) {
-	defer close(done)
-	t := time.NewTicker(5 * time.Millisecond)
-	defer t.Stop()
-	for {
-		select {
-		case <-stop:
-			return
-		case <-t.C:
-			v := goMemory()
-			m.mu.Lock()
-			m.max = max(m.max, v)
-			m.mu.Unlock()
-		}
+		m.max = m.stop()
+		m.stop = nil
 	}
 }
 
@@ -105,6 +136,16 @@ func goMemory() uint64 {
 		return 0
 	}
 	return s[0].Value.Uint64() - s[1].Value.Uint64()
+}
+
+// heapObjects is the memory of live and unswept heap objects.
+func heapObjects() uint64 {
+	s := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+	metrics.Read(s)
+	if s[0].Value.Kind() != metrics.KindUint64 {
+		return 0
+	}
+	return s[0].Value.Uint64()
 }
 
 // readStatusKB reads a "Key:   123 kB" line of /proc/self/status.

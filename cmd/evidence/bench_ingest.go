@@ -1,8 +1,6 @@
 package main
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -13,8 +11,6 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"runtime/debug"
-	"runtime/metrics"
 	"slices"
 	"strconv"
 	"strings"
@@ -26,6 +22,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/evidencetracker/evidence"
+	"github.com/evidencetracker/evidence/bench"
 	"github.com/evidencetracker/evidence/config"
 	"github.com/evidencetracker/evidence/index"
 	"github.com/evidencetracker/evidence/ingest"
@@ -393,14 +390,14 @@ func (b *ingestBench) run(ctx context.Context, name string) (ingestBenchRun, err
 		Concurrency: b.cfg.Ingest.Concurrency, Sources: b.all,
 	})
 	b.counter.reset()
-	r.RSSReset = resetPeakRSS()
-	heap := startHeapSampler()
+	r.RSSReset = bench.ResetPeakRSS()
+	heap := bench.StartHeapSampler()
 	start := time.Now()
 	reports := p.Run(ctx, b.chosen, ingest.RunOptions{Backfill: true, MaxPages: 20, MaxItemPages: b.cfg.Ingest.MaxItemPages})
 	indexed, err := b.a.syncIndex(ctx, &b.cfg, b.st, b.ix, false)
 	wall := time.Since(start)
 	r.PeakHeapBytes = heap()
-	r.PeakRSSBytes = peakRSS()
+	r.PeakRSSBytes = int64(bench.PeakRSS())
 	if err != nil {
 		return r, err
 	}
@@ -580,65 +577,4 @@ type countingRobots struct {
 func (c *countingRobots) SaveRobots(ctx context.Context, origin string, body []byte, status int, fetchedAt time.Time) error {
 	c.writes.Add(1)
 	return c.RobotsCache.SaveRobots(ctx, origin, body, status, fetchedAt)
-}
-
-// resetPeakRSS returns freed memory to the OS and resets the kernel's peak
-// resident set size of this process (Linux: "5" to /proc/self/clear_refs);
-// false when it cannot.
-func resetPeakRSS() bool {
-	debug.FreeOSMemory() // so the reset starts from what is live, not what a past run left mapped
-	return os.WriteFile("/proc/self/clear_refs", []byte("5"), 0) == nil
-}
-
-// peakRSS is VmHWM from /proc/self/status in bytes; 0 when unknown.
-func peakRSS() int64 {
-	data, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		return 0
-	}
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	for sc.Scan() {
-		if v, ok := strings.CutPrefix(sc.Text(), "VmHWM:"); ok {
-			kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
-			if err != nil {
-				return 0
-			}
-			return kb << 10
-		}
-	}
-	return 0
-}
-
-// startHeapSampler samples the Go heap (runtime/metrics, live and unswept
-// objects) every 10 ms until the returned function is called, which gives
-// the peak.
-func startHeapSampler() func() uint64 {
-	sample := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
-	var peak uint64
-	read := func() {
-		metrics.Read(sample)
-		if sample[0].Value.Kind() == metrics.KindUint64 {
-			peak = max(peak, sample[0].Value.Uint64())
-		}
-	}
-	stop, done := make(chan struct{}), make(chan struct{})
-	go func() {
-		defer close(done)
-		t := time.NewTicker(10 * time.Millisecond)
-		defer t.Stop()
-		for {
-			read()
-			select {
-			case <-stop:
-				return
-			case <-t.C:
-			}
-		}
-	}()
-	return func() uint64 {
-		close(stop)
-		<-done
-		read()
-		return peak
-	}
 }

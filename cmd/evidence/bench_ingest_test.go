@@ -3,7 +3,9 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"path/filepath"
+	"runtime"
 	"testing"
 
 	"github.com/evidencetracker/evidence/config"
@@ -92,4 +94,39 @@ func BenchmarkIngestSnapshots(b *testing.B) {
 		}
 		report(b, runs)
 	})
+}
+
+// TestBenchIngestCommand runs `bench ingest --json` over the snapshot tree
+// and checks the memory figures it reports (bench.ResetPeakRSS, PeakRSS,
+// StartHeapSampler).
+func TestBenchIngestCommand(t *testing.T) {
+	if testing.Short() {
+		t.Skip("ingests the snapshot sites twice; skipped with -short")
+	}
+	dir := filepath.Join("..", "..", "testdata", "snapshots")
+	out, errs, code := runCLI(t, "bench", "ingest", "--dir", dir, "--json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	var rep ingestBenchReport
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	if len(rep.Runs) != 2 {
+		t.Fatalf("%d runs, want 2: %s", len(rep.Runs), out)
+	}
+	if rep.Runs[0].New == 0 {
+		t.Errorf("first ingest: no new items: %+v", rep.Runs[0])
+	}
+	for _, r := range rep.Runs {
+		if r.PeakHeapBytes == 0 {
+			t.Errorf("%s: peak_heap_bytes = 0", r.Name)
+		}
+		if runtime.GOOS == "linux" && r.PeakRSSBytes <= 0 {
+			t.Errorf("%s: peak_rss_bytes = %d on Linux, want VmHWM", r.Name, r.PeakRSSBytes)
+		}
+		if r.RSSReset && r.PeakRSSBytes <= 0 {
+			t.Errorf("%s: peak RSS was reset but peak_rss_bytes = %d", r.Name, r.PeakRSSBytes)
+		}
+	}
 }
