@@ -136,20 +136,6 @@ type Source struct {
 	AliasRules []AliasRule `key:"alias_rules"`
 }
 
-// Strategy names the first configured layer, the one that feeds new items.
-func (s Source) Strategy() string {
-	switch {
-	case len(s.Feeds) > 0:
-		return "feed"
-	case len(s.Sitemaps) > 0:
-		return "sitemap"
-	case len(s.Listings) > 0:
-		return "listing"
-	default:
-		return "none"
-	}
-}
-
 // TypeRule maps item URLs matching Pattern (a Go regexp) to Type.
 type TypeRule struct {
 	Pattern string `key:"pattern"`

@@ -33,11 +33,11 @@ func TestDefaults(t *testing.T) {
 		t.Errorf("sources = %v, want %v", got, want)
 	}
 	me := c.Sources["mental-elf"]
-	if me.Strategy() != "feed" || me.Feeds[0] != "https://www.nationalelfservice.net/mental-health/feed/" {
+	if len(me.Feeds) == 0 || me.Feeds[0] != "https://www.nationalelfservice.net/mental-health/feed/" {
 		t.Errorf("mental-elf = %+v", me)
 	}
-	if c.Sources["kings-fund"].Strategy() != "sitemap" {
-		t.Errorf("kings-fund has no feed, so its strategy should be sitemap")
+	if kf := c.Sources["kings-fund"]; len(kf.Feeds) != 0 || len(kf.Sitemaps) == 0 {
+		t.Errorf("kings-fund has no feed, so its strategy should be sitemap: %+v", kf)
 	}
 	if c.Fetch.Timeout != 30*time.Second || c.Fetch.MaxBodyBytes != 15<<20 || c.Fetch.RatePerHost != 1 {
 		t.Errorf("fetch defaults = %+v", c.Fetch)

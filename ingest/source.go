@@ -140,16 +140,23 @@ func (s Source) TypeOf(u string) string {
 // ownsHost reports whether host (lower-case) is this source's site, with or
 // without "www.".
 func (s Source) ownsHost(host string) bool {
-	ph := s.Rules.PreferredHost
-	if ph == "" {
-		if u, err := url.Parse(s.Home); err == nil {
-			ph = strings.ToLower(u.Hostname())
-		}
-	}
+	ph := s.Host()
 	if ph == "" {
 		return false
 	}
 	return host == ph || "www."+host == ph || host == "www."+ph
+}
+
+// Host is the host the source's site is on: its preferred host, else its
+// home page's ("" if neither says).
+func (s Source) Host() string {
+	if s.Rules.PreferredHost != "" {
+		return s.Rules.PreferredHost
+	}
+	if u, err := url.Parse(s.Home); err == nil {
+		return strings.ToLower(u.Hostname())
+	}
+	return ""
 }
 
 // ownsURL reports whether u is on this source's site.

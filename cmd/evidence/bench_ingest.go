@@ -8,7 +8,6 @@ import (
 	"maps"
 	"net"
 	"net/http"
-	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -312,7 +311,7 @@ func (a *app) startIngestBench(ctx context.Context, cfg *config.Config, dir stri
 	}
 	var connect []string
 	for _, src := range b.all {
-		host := sourceHost(src)
+		host := src.Host()
 		if host == "" {
 			continue
 		}
@@ -338,18 +337,6 @@ func (a *app) startIngestBench(ctx context.Context, cfg *config.Config, dir stri
 		return nil, err
 	}
 	return b, nil
-}
-
-// sourceHost is the host a source's site is on.
-func sourceHost(src ingest.Source) string {
-	if h := src.Rules.PreferredHost; h != "" {
-		return h
-	}
-	u, err := url.Parse(src.Home)
-	if err != nil {
-		return ""
-	}
-	return strings.ToLower(u.Hostname())
 }
 
 func (b *ingestBench) sourceIDs() []string {

@@ -174,6 +174,14 @@ func (a *app) runSources(ctx context.Context, jsonOut bool) error {
 	if err != nil {
 		return err
 	}
+	srcs, err := compileSources(cfg)
+	if err != nil {
+		return err
+	}
+	strategy := map[string]string{}
+	for _, src := range srcs {
+		strategy[src.ID] = src.Strategy()
+	}
 	rows := []sourceRow{}
 	for _, s := range list {
 		sc, ok := cfg.Sources[s.ID]
@@ -181,7 +189,7 @@ func (a *app) runSources(ctx context.Context, jsonOut bool) error {
 			continue // no longer configured; its items stay stored
 		}
 		s.Name = sc.Name
-		s.Strategy = sc.Strategy()
+		s.Strategy = strategy[s.ID]
 		if until := pausedUntil(cfg, s); until.After(time.Now()) {
 			s.Status = evidence.StatusPaused
 			s.NextPoll = &until
