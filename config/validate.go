@@ -132,19 +132,13 @@ func validateTopics(add func(key, format string, a ...any), topics []Topic) {
 	seen := map[string]int{}
 	for i, t := range topics {
 		key := fmt.Sprintf("topics[%d]", i)
-		name := strings.TrimSpace(t.Name)
-		switch {
-		case name == "":
-			add(key+".name", "must not be empty")
-		case name != t.Name:
-			add(key+".name", "%q has spaces at an end", t.Name)
-		case len(name) > 64:
-			add(key+".name", "%q is longer than 64 bytes", name)
-		default:
-			if j, dup := seen[strings.ToLower(name)]; dup {
-				add(key+".name", "%q repeats topics[%d]", name, j)
+		if msg := querylang.CheckTopicName(t.Name); msg != "" {
+			add(key+".name", "%s", msg)
+		} else {
+			if j, dup := seen[querylang.TopicKey(t.Name)]; dup {
+				add(key+".name", "%q repeats topics[%d]", t.Name, j)
 			}
-			seen[strings.ToLower(name)] = i
+			seen[querylang.TopicKey(t.Name)] = i
 		}
 		if strings.TrimSpace(t.Query) == "" {
 			add(key+".query", "must not be empty")

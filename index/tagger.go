@@ -65,7 +65,7 @@ func newTagger(topics []Topic, pl *planner, analysisFP string) (*Tagger, error) 
 		if err := CheckTopic(tp); err != nil {
 			return nil, fmt.Errorf("index: topics[%d].%w", i, err)
 		}
-		name := strings.ToLower(strings.TrimSpace(tp.Name))
+		name := querylang.TopicKey(tp.Name)
 		if j, dup := seen[name]; dup {
 			return nil, fmt.Errorf("index: topics[%d].name: %q repeats topics[%d]: %w", i, tp.Name, j, evidence.ErrInvalid)
 		}
@@ -85,14 +85,8 @@ func newTagger(topics []Topic, pl *planner, analysisFP string) (*Tagger, error) 
 // "query: …", wrapping evidence.ErrInvalid; nil if it is usable. (config
 // checks the query with querylang.CheckTopicQuery, the same rule.)
 func CheckTopic(tp Topic) error {
-	name := strings.TrimSpace(tp.Name)
-	switch {
-	case name == "":
-		return fmt.Errorf("name: must not be empty: %w", evidence.ErrInvalid)
-	case name != tp.Name:
-		return fmt.Errorf("name: %q has spaces at an end: %w", tp.Name, evidence.ErrInvalid)
-	case len(name) > 64:
-		return fmt.Errorf("name: %q is longer than 64 bytes: %w", name, evidence.ErrInvalid)
+	if msg := querylang.CheckTopicName(tp.Name); msg != "" {
+		return fmt.Errorf("name: %s: %w", msg, evidence.ErrInvalid)
 	}
 	if err := querylang.CheckTopicQuery(tp.Query); err != nil {
 		return fmt.Errorf("query: %w", err)

@@ -539,6 +539,25 @@ func (q *Query) Terms(fn func(t Term, not bool)) {
 	}
 }
 
+// CheckTopicName says what is wrong with a topic's name ("" if nothing):
+// it must be non-empty, without spaces at either end and at most 64 bytes.
+// (Names are compared without regard to case: see TopicKey.)
+func CheckTopicName(name string) string {
+	trimmed := strings.TrimSpace(name)
+	switch {
+	case trimmed == "":
+		return "must not be empty"
+	case trimmed != name:
+		return fmt.Sprintf("%q has spaces at an end", name)
+	case len(trimmed) > 64:
+		return fmt.Sprintf("%q is longer than 64 bytes", trimmed)
+	}
+	return ""
+}
+
+// TopicKey is the form under which two topic names are the same topic.
+func TopicKey(name string) string { return strings.ToLower(strings.TrimSpace(name)) }
+
 // CheckTopicQuery parses s as the query of a topic in the taxonomy: it must
 // want something (not only -exclusions) and cannot use topic:. The error
 // wraps evidence.ErrInvalid.

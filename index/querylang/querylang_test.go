@@ -230,3 +230,22 @@ func FuzzParseQuery(f *testing.F) {
 		}
 	})
 }
+
+func TestCheckTopicName(t *testing.T) {
+	tests := []struct{ name, want string }{
+		{"Recovery", ""},
+		{"", "must not be empty"},
+		{"   ", "must not be empty"},
+		{" Recovery", `" Recovery" has spaces at an end`},
+		{strings.Repeat("x", 65), `"` + strings.Repeat("x", 65) + `" is longer than 64 bytes`},
+		{strings.Repeat("x", 64), ""},
+	}
+	for _, tt := range tests {
+		if got := CheckTopicName(tt.name); got != tt.want {
+			t.Errorf("CheckTopicName(%q) = %q, want %q", tt.name, got, tt.want)
+		}
+	}
+	if TopicKey(" Peer Support ") != TopicKey("peer support") {
+		t.Error("TopicKey should ignore case and outer spaces")
+	}
+}
