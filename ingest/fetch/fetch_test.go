@@ -480,6 +480,13 @@ func TestBlocked(t *testing.T) {
 		{name: "challenge page 429", status: 429, body: "<p>Just a moment…</p>", blocked: true},
 		{name: "attention required 200", status: 200, header: map[string]string{"Content-Type": "text/html"},
 			body: "<html><head><title>Attention Required! | Cloudflare</title></head></html>", blocked: true},
+		// The page parsers' rule (text.ChallengeReason) counts here too.
+		{name: "DDoS-Guard 503", status: 503, body: `<html><head><title>DDoS-Guard</title></head><body><script src="/.well-known/ddos-guard/check?context=free_splash"></script></body></html>`, blocked: true,
+			wantMsg: `blocked by the site (HTTP 503 Service Unavailable, bot challenge page title "DDoS-Guard")`},
+		{name: "Sucuri 200", status: 200, header: map[string]string{"Content-Type": "text/html"},
+			body: "<html><head><title>Sucuri WebSite Firewall - Access Denied</title></head></html>", blocked: true},
+		{name: "challenge script marker 200", status: 200, header: map[string]string{"Content-Type": "text/html"},
+			body: `<html><head><title>example.org</title><script>window._cf_chl_opt={}</script></head></html>`, blocked: true},
 		{name: "article quoting the phrase is fine", status: 200, header: map[string]string{"Content-Type": "text/html"},
 			body: "<html><head><title>Waiting lists</title></head><body>Just a moment... said nobody</body></html>"},
 	}

@@ -18,6 +18,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/evidencetracker/evidence/ingest/text"
 )
 
 const (
@@ -371,7 +373,7 @@ func blockedReason(raw *rawResponse) string {
 		return fmt.Sprintf("%s, cf-mitigated: %s", statusText(raw.status), v)
 	}
 	if m := challengeMarker(raw); m != "" {
-		return fmt.Sprintf("%s, bot challenge page %q", statusText(raw.status), m)
+		return fmt.Sprintf("%s, bot challenge page %s", statusText(raw.status), m)
 	}
 	if raw.status == http.StatusForbidden {
 		return statusText(raw.status)
@@ -379,25 +381,25 @@ func blockedReason(raw *rawResponse) string {
 	return ""
 }
 
-// challengeMarker returns the challenge phrase found in the body, or "".
-// It is recognised anywhere in an error body, but only in the <title> of a
-// 2xx page (an article may quote the phrase).
+// challengeMarker says what marks the body as a bot-challenge or "blocked"
+// page, or "": Cloudflare's phrases anywhere in an error body but only in
+// the <title> of a 2xx page (an article may quote them), and whatever
+// text.ChallengeReason recognises (the page parsers' rule: Sucuri,
+// DDoS-Guard, Imperva titles and challenge-script markers).
 func challengeMarker(raw *rawResponse) string {
 	if isRedirect(raw.status) {
 		return ""
 	}
-	text := raw.body
+	body := raw.body
 	if raw.status < 300 {
-		text = htmlTitle(raw.body)
+		body = htmlTitle(raw.body)
 	}
-	// Titles of bot-challenge pages: Cloudflare's "Just a moment..." and
-	// "Attention Required! | Cloudflare".
 	for _, m := range [...]string{"Just a moment...", "Just a moment…", "Attention Required"} {
-		if bytes.Contains(text, []byte(m)) {
-			return m
+		if bytes.Contains(body, []byte(m)) {
+			return strconv.Quote(m)
 		}
 	}
-	return ""
+	return text.ChallengeReason(raw.body)
 }
 
 // htmlTitle returns the text of the first <title> element in the first
