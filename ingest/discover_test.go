@@ -16,9 +16,9 @@ import (
 )
 
 // A source with no feeds configured reads the feed its home page
-// advertises on every run, also when the home page has not changed since
-// the last one (a conditional request would answer 304 and leave no links
-// to read).
+// advertises on every run, also when the home page answers 304 because it
+// has not changed since the last one (the feeds it advertised are
+// remembered).
 func TestDiscoveredFeedIsReadEveryRun(t *testing.T) {
 	const host = "disc.test"
 	var mu sync.Mutex
@@ -76,6 +76,9 @@ func TestDiscoveredFeedIsReadEveryRun(t *testing.T) {
 		mu.Unlock()
 		if got != run {
 			t.Errorf("run %d: the advertised feed was fetched %d time(s) in all, want %d", run, got, run)
+		}
+		if run == 2 && reports[0].NotModified == 0 {
+			t.Errorf("run 2: the home page was not asked for conditionally: %+v", reports[0])
 		}
 		if run == 1 && reports[0].New != 2 {
 			t.Errorf("run 1: %d new, want the feed's 2 (errors %v)", reports[0].New, reports[0].Errors)

@@ -173,8 +173,8 @@ func unreachable(err error) bool {
 	return errors.Is(err, fetch.ErrTimeout) || errors.Is(err, fetch.ErrRobotsUnavailable) || errors.As(err, &ne)
 }
 
-// get fetches a URL conditionally, turning a block or a challenge page into
-// an abort of the whole source.
+// get fetches a URL conditionally, turning a block (a challenge page
+// included: the fetcher recognises them) into an abort of the whole source.
 func (s *sourceRun) get(ctx context.Context, u string) (*fetch.Response, error) {
 	prev, err := s.p.opts.Store.FetchState(ctx, u)
 	if err != nil {
@@ -210,11 +210,7 @@ func (s *sourceRun) fetchWith(ctx context.Context, u string, prev evidence.Fetch
 	if resp.NotModified || resp.Unchanged {
 		s.r.NotModified++
 	} else {
-		s.r.Fetched++
-		if page.IsChallenge(resp.Body) {
-			s.r.Blocked = true
-			return nil, errAbort{s.errorf("blocked: %s answered with a bot challenge page", u)}
-		}
+		s.r.Fetched++ // a bot-challenge page came back as fetch.ErrBlocked
 	}
 	s.p.progress(Event{Source: s.src.ID, Kind: "fetched", URL: u})
 	return resp, nil
@@ -286,10 +282,11 @@ func (s *sourceRun) layerErr(err error, layer string) error {
 }
 
 // discover looks for feeds advertised on the home page. The home page is
-// fetched in full every time: its feed links are not stored, so a
-// conditional 304 would leave nothing to read them from.
+// fetched conditionally; the feeds it advertised are remembered (as the
+// signature of a candidate keyed discoveredKey), so a 304 still says which
+// feeds to read.
 func (s *sourceRun) discover(ctx context.Context) (bool, error) {
-	resp, err := s.fetchWith(ctx, s.src.Home, evidence.FetchState{})
+	resp, err := s.get(ctx, s.src.Home)
 	if err != nil {
 		var abort errAbort
 		if errors.As(err, &abort) {
@@ -298,23 +295,44 @@ func (s *sourceRun) discover(ctx context.Context) (bool, error) {
 		s.p.log.Debug("feed discovery: home page unavailable", "source", s.src.ID, "err", err)
 		return false, nil
 	}
-	base, _ := url.Parse(resp.URL)
-	l, err := page.HarvestLinks(bytes.NewReader(resp.Body), base, nil, nil, nil)
-	if err != nil || len(l.FeedLinks) == 0 {
-		return false, nil
-	}
+	key := discoveredKey(s.src.Home)
 	var feeds []string
-	for _, f := range l.FeedLinks {
-		if c := s.p.Canonical(f.URL); c != "" && s.src.ownsURL(c) && !strings.Contains(c, "/comments/") {
-			feeds = append(feeds, f.URL)
+	if resp.NotModified || resp.Unchanged {
+		sig, _, _, err := s.p.opts.Store.Candidate(ctx, key)
+		if err != nil {
+			return false, s.errorf("home page: load discovered feeds: %w", err)
+		}
+		feeds = strings.Fields(sig)
+	} else {
+		base, _ := url.Parse(resp.URL)
+		if l, err := page.HarvestLinks(bytes.NewReader(resp.Body), base, nil, nil, nil); err == nil {
+			for _, f := range l.FeedLinks {
+				if c := s.p.Canonical(f.URL); c != "" && s.src.ownsURL(c) && !strings.Contains(c, "/comments/") {
+					feeds = append(feeds, f.URL)
+				}
+			}
+		}
+		// The list first: validators saved without it would leave a 304
+		// with nothing to read.
+		if err := s.p.opts.Store.PutCandidate(ctx, key, s.src.ID, strings.Join(feeds, " "), ""); err != nil {
+			return false, s.errorf("home page: save discovered feeds: %w", err)
+		}
+		if err := s.p.opts.Store.PutFetchState(ctx, resp.State); err != nil {
+			return false, s.errorf("home page: save fetch state: %w", err)
+		}
+		if len(feeds) > 0 {
+			s.p.log.Info("feeds discovered on the home page", "source", s.src.ID, "feeds", feeds)
 		}
 	}
 	if len(feeds) == 0 {
 		return false, nil
 	}
-	s.p.log.Info("feeds discovered on the home page", "source", s.src.ID, "feeds", feeds)
 	return s.feeds(ctx, feeds, LayerDiscover)
 }
+
+// discoveredKey is the candidate key under which the feeds a home page
+// advertises are remembered (no item URL looks like it).
+func discoveredKey(home string) string { return "discovered-feeds " + home }
 
 // sitemaps walks the configured sitemaps, else those robots.txt names,
 // else the usual places.
