@@ -21,7 +21,7 @@ import (
 
 	"github.com/evidencetracker/evidence"
 	"github.com/evidencetracker/evidence/ingest/fetch"
-	"github.com/evidencetracker/evidence/replay"
+	"github.com/evidencetracker/evidence/internal/replay"
 	"github.com/evidencetracker/evidence/store"
 )
 

@@ -19,7 +19,7 @@ import (
 	"github.com/evidencetracker/evidence/config"
 	"github.com/evidencetracker/evidence/ingest"
 	"github.com/evidencetracker/evidence/ingest/fetch"
-	"github.com/evidencetracker/evidence/replay"
+	"github.com/evidencetracker/evidence/internal/replay"
 	"github.com/evidencetracker/evidence/store"
 )
 

@@ -5,7 +5,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/evidencetracker/evidence/bench"
+	"github.com/evidencetracker/evidence/internal/bench"
 )
 
 type benchSearchFlags struct {

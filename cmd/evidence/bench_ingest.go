@@ -21,12 +21,12 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/evidencetracker/evidence"
-	"github.com/evidencetracker/evidence/bench"
 	"github.com/evidencetracker/evidence/config"
 	"github.com/evidencetracker/evidence/index"
 	"github.com/evidencetracker/evidence/ingest"
 	"github.com/evidencetracker/evidence/ingest/fetch"
-	"github.com/evidencetracker/evidence/replay"
+	"github.com/evidencetracker/evidence/internal/bench"
+	"github.com/evidencetracker/evidence/internal/replay"
 	"github.com/evidencetracker/evidence/store"
 )
 

@@ -10,8 +10,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/evidencetracker/evidence/eval"
 	"github.com/evidencetracker/evidence/index"
+	"github.com/evidencetracker/evidence/internal/eval"
 )
 
 type evalFlags struct {

@@ -15,7 +15,7 @@ import (
 
 	"github.com/evidencetracker/evidence"
 	"github.com/evidencetracker/evidence/config"
-	"github.com/evidencetracker/evidence/replay"
+	"github.com/evidencetracker/evidence/internal/replay"
 )
 
 func newShowCommand(a *app) *cobra.Command {

@@ -14,15 +14,15 @@ import (
 	"unicode"
 
 	"github.com/evidencetracker/evidence"
-	"github.com/evidencetracker/evidence/eval"
+	"github.com/evidencetracker/evidence/internal/eval"
 )
 
 // feedPath is the Mental Elf snapshot feed, from this package's directory.
-var feedPath = filepath.Join("..", DefaultFeedPath)
+var feedPath = filepath.Join("..", "..", DefaultFeedPath)
 
 // medPath is the MED collection's documents; tests that need them skip
 // without them.
-const medPath = "/work/shared/eval/med/docs.jsonl"
+const medPath = "../../../shared/eval/med/docs.jsonl"
 
 func feedCorpus(t testing.TB, seed uint64) *Corpus {
 	t.Helper()

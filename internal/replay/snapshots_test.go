@@ -22,7 +22,7 @@ import (
 // fetcher will see it: over real HTTP on 127.0.0.1, with the publisher's Host.
 
 const (
-	snapshotDir = "../testdata/snapshots"
+	snapshotDir = "../../testdata/snapshots"
 	elfHost     = "www.nationalelfservice.net"
 )
 

@@ -11,8 +11,8 @@ import (
 	"time"
 
 	"github.com/evidencetracker/evidence"
-	"github.com/evidencetracker/evidence/eval/fts5"
 	"github.com/evidencetracker/evidence/index"
+	"github.com/evidencetracker/evidence/internal/eval/fts5"
 )
 
 // Kind is a kind of query the benchmark times.

@@ -12,7 +12,7 @@ import (
 
 // medDir is the MED test collection beside the repository (see
 // /work/shared/eval/med/SOURCE.txt); tests that need it skip without it.
-const medDir = "/work/shared/eval/med"
+const medDir = "../../../shared/eval/med"
 
 func loadMED(t *testing.T) *Collection {
 	t.Helper()

@@ -16,8 +16,8 @@ import (
 	"unicode"
 
 	"github.com/evidencetracker/evidence"
-	"github.com/evidencetracker/evidence/eval/fts5"
 	"github.com/evidencetracker/evidence/index"
+	"github.com/evidencetracker/evidence/internal/eval/fts5"
 )
 
 // Depth is how many documents are retrieved per query (and the cut-off of

@@ -4,8 +4,8 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/evidencetracker/evidence/eval/fts5"
 	"github.com/evidencetracker/evidence/index"
+	"github.com/evidencetracker/evidence/internal/eval/fts5"
 )
 
 // Go benchmarks of the same work `evidence bench search` times, for

@@ -20,8 +20,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/evidencetracker/evidence"
-	"github.com/evidencetracker/evidence/eval"
 	"github.com/evidencetracker/evidence/ingest/feed"
+	"github.com/evidencetracker/evidence/internal/eval"
 )
 
 // Corpus generation constants.

@@ -1,0 +1,317 @@
+package ingest
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"net/url"
+	"strings"
+
+	"github.com/evidencetracker/evidence"
+	"github.com/evidencetracker/evidence/ingest/page"
+	"github.com/evidencetracker/evidence/ingest/text"
+)
+
+// reportLike types are the works that two publishers may both announce.
+func reportLike(t string) bool {
+	switch t {
+	case evidence.TypeReport, evidence.TypeBriefing, evidence.TypePublication, evidence.TypeLongRead, evidence.TypeData:
+		return true
+	}
+	return false
+}
+
+// process turns one candidate into a stored item: skip it when it is not
+// an item URL, already seen this run or unchanged since last time; else
+// fetch its page, merge the layers, dedupe and save.
+func (s *sourceRun) process(ctx context.Context, c candidate) error {
+	if ctx.Err() != nil {
+		return errAbort{s.errorf("%w", ctx.Err())}
+	}
+	canon, err := normalize(c.URL, s.src)
+	if err != nil {
+		s.r.Skipped++
+		s.note(s.errorf("item %q: %w", c.URL, err))
+		return nil
+	}
+	if !s.src.IsItemURL(canon) {
+		s.r.Skipped++
+		return nil
+	}
+	if s.seen[canon] {
+		return nil
+	}
+	s.seen[canon] = true
+	s.r.Items++
+	sig := c.signature()
+	st := s.p.opts.Store
+	prevSig, itemID, known, err := st.Candidate(ctx, canon)
+	if err != nil {
+		return errAbort{s.errorf("item %s: %w", canon, err)}
+	}
+	if known && itemID != "" && (prevSig == sig || c.Feed == nil && c.LastMod == nil) {
+		s.r.Unchanged++
+		return nil
+	}
+	if s.budget <= 0 {
+		s.r.Deferred++
+		return nil
+	}
+	s.budget--
+
+	it, aliases, state, err := s.build(ctx, canon, c)
+	if err != nil {
+		var abort errAbort
+		if errors.As(err, &abort) {
+			return err
+		}
+		s.r.Skipped++
+		s.note(err)
+		return nil
+	}
+	if it == nil { // page unchanged and already stored
+		s.r.Unchanged++
+		return st.PutCandidate(ctx, canon, s.src.ID, sig, itemID)
+	}
+	id, err := s.save(ctx, it, aliases)
+	if err != nil {
+		var abort errAbort
+		if errors.As(err, &abort) {
+			return err
+		}
+		s.r.Skipped++
+		s.note(err)
+		return nil
+	}
+	if state != nil {
+		if err := st.PutFetchState(ctx, *state); err != nil {
+			return errAbort{s.errorf("item %s: save fetch state: %w", canon, err)}
+		}
+	}
+	if err := st.PutCandidate(ctx, canon, s.src.ID, sig, id); err != nil {
+		return errAbort{s.errorf("item %s: %w", canon, err)}
+	}
+	s.p.progress(Event{Source: s.src.ID, Kind: "item", URL: it.URL})
+	return nil
+}
+
+// build fetches an item's page and merges what the page and the layer say.
+// It returns a nil item when the page is unchanged and nothing new came
+// from the layer.
+func (s *sourceRun) build(ctx context.Context, canon string, c candidate) (*evidence.Item, []string, *evidence.FetchState, error) {
+	resp, err := s.get(ctx, canon)
+	var meta *page.Meta
+	var state *evidence.FetchState
+	aliases := []string{}
+	itemURL := canon
+	switch {
+	case err != nil:
+		var abort errAbort
+		if errors.As(err, &abort) {
+			return nil, nil, nil, err
+		}
+		if c.Feed == nil {
+			return nil, nil, nil, s.errorf("item page: %w", err)
+		}
+		// The feed says enough to keep the item.
+		s.note(s.errorf("item page: %w (kept the feed's metadata)", err))
+	case resp.NotModified || resp.Unchanged:
+		stored, err := s.p.opts.Store.ItemByURL(ctx, canon)
+		if err == nil && c.Feed == nil {
+			return nil, nil, nil, nil
+		}
+		if err == nil {
+			merged := mergeFeedIntoStored(stored, c.Feed)
+			return &merged, nil, nil, nil
+		}
+		// Validators but no item (an interrupted run): fetch in full.
+		resp, err = s.fetchWith(ctx, canon, evidence.FetchState{})
+		if err != nil {
+			return nil, nil, nil, s.layerErr(err, "item page")
+		}
+		fallthrough
+	default:
+		if c := s.canonical(resp.URL); c != "" && c != canon {
+			if !s.src.IsItemURL(c) {
+				return nil, nil, nil, s.errorf("item %s redirects to %s, which is not an item", canon, resp.URL)
+			}
+			aliases = append(aliases, canon)
+			itemURL = c
+		}
+		for _, r := range resp.Redirects {
+			if c := s.canonical(r); c != "" && c != itemURL {
+				aliases = append(aliases, c)
+			}
+		}
+		base, _ := url.Parse(resp.URL)
+		m, err := page.Extract(bytes.NewReader(resp.Body), base)
+		if err != nil {
+			if c.Feed == nil {
+				return nil, nil, nil, s.errorf("item page %s: %w", canon, err)
+			}
+			s.note(s.errorf("item page %s: %v (kept the feed's metadata)", canon, err))
+		} else {
+			meta = &m
+			if m.Canonical != "" {
+				if cc := s.canonical(m.Canonical); cc != "" && cc != itemURL && s.src.IsItemURL(cc) {
+					aliases = append(aliases, itemURL)
+					itemURL = cc
+				}
+			}
+		}
+		st := resp.State
+		state = &st
+	}
+	it := s.merge(itemURL, c, meta)
+	if strings.TrimSpace(it.Title) == "" {
+		return nil, nil, nil, s.errorf("item %s: no title in any layer", itemURL)
+	}
+	return &it, aliases, state, nil
+}
+
+// merge builds an item from the page's metadata (first) and the layer's
+// (feed entry, listing card, sitemap lastmod), recording the layer of each
+// field.
+func (s *sourceRun) merge(itemURL string, c candidate, m *page.Meta) evidence.Item {
+	it := evidence.Item{URL: itemURL, Source: s.src.ID, Type: s.src.TypeOf(itemURL), Provenance: map[string]string{}}
+	f := c.Feed
+	if f == nil {
+		f = &evidence.Item{Provenance: map[string]string{}}
+	}
+	prov := func(field, layer string) {
+		if layer != "" {
+			it.Provenance[field] = layer
+		}
+	}
+	pageLayer := func(field string) string {
+		if m == nil {
+			return ""
+		}
+		if l := m.Provenance[field]; l != "" {
+			return "page:" + l
+		}
+		return "page"
+	}
+	// Title.
+	switch {
+	case m != nil && m.Title != "":
+		it.Title = m.Title
+		prov("title", pageLayer("title"))
+	case f.Title != "":
+		it.Title = f.Title
+		prov("title", "feed")
+	case c.Listed != nil && c.Listed.Text != "":
+		it.Title = c.Listed.Text
+		prov("title", "listing")
+	}
+	// Summary: a description from the page, else the feed's or the
+	// card's, else what the page cut from its body.
+	pageSummary, pageSummaryFromBody := "", false
+	if m != nil && m.Summary != "" {
+		pageSummary = m.Summary
+		pageSummaryFromBody = m.Provenance["summary"] == page.LayerBody
+	}
+	switch {
+	case pageSummary != "" && !pageSummaryFromBody:
+		it.Summary = pageSummary
+		prov("summary", pageLayer("summary"))
+	case f.Summary != "":
+		it.Summary = f.Summary
+		prov("summary", "feed")
+	case c.Listed != nil && c.Listed.Excerpt != "":
+		it.Summary = c.Listed.Excerpt
+		prov("summary", "listing")
+	case pageSummary != "":
+		it.Summary = pageSummary
+		prov("summary", pageLayer("summary"))
+	}
+	// Dates.
+	switch {
+	case m != nil && m.Published != nil:
+		it.Published = m.Published
+		prov("published", pageLayer("published"))
+	case f.Published != nil:
+		it.Published = f.Published
+		prov("published", "feed")
+	case c.Listed != nil && c.Listed.Date != nil:
+		it.Published = c.Listed.Date
+		prov("published", "listing")
+	case c.LastMod != nil:
+		it.Published = c.LastMod
+		prov("published", "sitemap-lastmod (approximate)")
+	}
+	switch {
+	case m != nil && m.Updated != nil:
+		it.Updated = m.Updated
+		prov("updated", pageLayer("updated"))
+	case f.Updated != nil:
+		it.Updated = f.Updated
+		prov("updated", "feed")
+	}
+	// Authors.
+	switch {
+	case m != nil && len(m.Authors) > 0:
+		it.Authors = m.Authors
+		prov("authors", pageLayer("authors"))
+	case len(f.Authors) > 0:
+		it.Authors = f.Authors
+		prov("authors", "feed")
+	}
+	// Body: the page's main text, else the feed's content.
+	switch {
+	case m != nil && len(m.Body) >= len(f.Body)/2 && m.Body != "":
+		it.Body = m.Body
+		prov("body", pageLayer("body"))
+	case f.Body != "":
+		it.Body = f.Body
+		prov("body", "feed")
+	}
+	if m != nil && m.DOI != "" {
+		it.DOI = m.DOI
+		prov("doi", pageLayer("doi"))
+	}
+	it.Categories = union(f.Categories, nil)
+	it.PDFURLs = union(f.PDFURLs, nil)
+	it.Links = union(f.Links, nil)
+	if m != nil {
+		it.Categories = union(it.Categories, m.Tags)
+		it.Links = union(m.Links, it.Links)
+		for _, d := range m.Downloads {
+			if text.IsPDF(d.URL) || strings.EqualFold(d.FileType, "pdf") {
+				it.PDFURLs = union(it.PDFURLs, []string{d.URL})
+			}
+		}
+	}
+	it.Authors = union(it.Authors, nil)
+	s.p.finishLinks(&it)
+	return it
+}
+
+// mergeFeedIntoStored updates the fields of a stored item that came from
+// the feed with a changed feed entry (its page did not change).
+func mergeFeedIntoStored(stored evidence.Item, f *evidence.Item) evidence.Item {
+	it := stored
+	if it.Provenance == nil {
+		it.Provenance = map[string]string{}
+	}
+	if it.Provenance["title"] == "feed" && f.Title != "" {
+		it.Title = f.Title
+	}
+	if it.Provenance["summary"] == "feed" && f.Summary != "" {
+		it.Summary = f.Summary
+	}
+	if it.Provenance["published"] == "feed" && f.Published != nil {
+		it.Published = f.Published
+	}
+	if it.Provenance["authors"] == "feed" && len(f.Authors) > 0 {
+		it.Authors = f.Authors
+	}
+	if it.Provenance["body"] == "feed" && f.Body != "" {
+		it.Body = f.Body
+	}
+	it.Categories = union(it.Categories, f.Categories)
+	it.ContentHash = ""
+	return it
+}
+
+// save dedupes and stores an item and its aliases; it returns the ID of

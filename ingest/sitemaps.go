@@ -1,0 +1,121 @@
+package ingest
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"net/url"
+	"sort"
+
+	"github.com/evidencetracker/evidence/ingest/page"
+)
+
+// else the usual places.
+func (s *sourceRun) sitemaps(ctx context.Context) (bool, error) {
+	urls := s.src.Sitemaps
+	guessed := false
+	if len(urls) == 0 {
+		home, err := url.Parse(s.src.Home)
+		if err != nil || home.Host == "" {
+			return false, nil
+		}
+		if sm, err := s.p.opts.Fetcher.Sitemaps(ctx, home.Host); err == nil && len(sm) > 0 {
+			urls = sm
+		} else {
+			guessed = true
+			for _, p := range []string{"/sitemap_index.xml", "/sitemap.xml", "/wp-sitemap.xml"} {
+				urls = append(urls, home.Scheme+"://"+home.Host+p)
+			}
+		}
+	}
+	var cands []candidate
+	var errs []error
+	files, entries := 0, 0
+	worked := false
+	visited := map[string]bool{}
+	var walk func(u string, depth int) error
+	walk = func(u string, depth int) error {
+		if visited[u] || files >= maxSitemapFiles || depth > maxSitemapDepth {
+			return nil
+		}
+		visited[u] = true
+		files++
+		resp, err := s.get(ctx, u)
+		if err != nil {
+			return s.layerErr(err, "sitemap")
+		}
+		if resp.NotModified || resp.Unchanged {
+			worked = true
+			return nil
+		}
+		sm, err := page.ParseSitemap(bytes.NewReader(resp.Body))
+		if err != nil {
+			if len(sm.Entries) == 0 {
+				return s.errorf("sitemap %s: %w", u, err)
+			}
+			s.note(s.errorf("sitemap %s: %v (kept the %d entries read before it)", u, err, len(sm.Entries)))
+		}
+		if sm.Truncated {
+			s.note(s.errorf("sitemap %s: more than %d entries; the rest were not read", u, len(sm.Entries)))
+		}
+		worked = true
+		s.putStateLater(resp.State)
+		if sm.Kind == page.KindSitemapIndex {
+			for _, e := range sm.Entries {
+				if err := walk(e.Loc, depth+1); err != nil {
+					var abort errAbort
+					if errors.As(err, &abort) {
+						return err
+					}
+					errs = append(errs, err)
+				}
+			}
+			return nil
+		}
+		entries += len(sm.Entries)
+		for _, e := range sm.Entries {
+			cands = append(cands, candidate{URL: e.Loc, Layer: LayerSitemap, LastMod: e.LastMod})
+		}
+		return nil
+	}
+	for _, u := range urls {
+		if err := walk(u, 0); err != nil {
+			var abort errAbort
+			if errors.As(err, &abort) {
+				return worked, err
+			}
+			if guessed {
+				s.p.log.Debug("no sitemap here", "source", s.src.ID, "url", u, "err", err)
+				continue
+			}
+			errs = append(errs, err)
+		}
+		if guessed && worked {
+			break
+		}
+	}
+	if guessed && !worked {
+		return false, nil
+	}
+	// Newest first, so the per-run cap keeps the newest items.
+	sort.SliceStable(cands, func(i, j int) bool {
+		a, b := cands[i].LastMod, cands[j].LastMod
+		return a != nil && (b == nil || a.After(*b))
+	})
+	items := 0
+	for _, c := range cands {
+		if s.src.IsItemURL(s.canonical(c.URL)) {
+			items++
+		}
+		if err := s.process(ctx, c); err != nil {
+			return worked, err
+		}
+	}
+	if worked && entries > 0 && items == 0 {
+		errs = append(errs, s.errorf("0 items from layer sitemap: %d URLs in %d file(s), none matched the include patterns (has the URL scheme changed?)", entries, files))
+	}
+	if err := s.flushStates(ctx); err != nil {
+		errs = append(errs, err)
+	}
+	return worked && (items > 0 || entries == 0), errors.Join(errs...)
+}
