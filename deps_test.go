@@ -41,13 +41,14 @@ var importRules = map[string][]string{
 	// The editor's note and collection descriptions are Markdown, rendered
 	// and sanitised here so the web can reuse the same renderer.
 	"digest": {"E", "github.com/yuin/goldmark", "github.com/microcosm-cc/bluemonday"},
-	"mail":   {"E", "github.com/wneessen/go-mail"},
+	"mail":   {"E", "github.com/wneessen/go-mail", "golang.org/x/time/"},
 	"web":    {"E", "E/digest", "github.com/microcosm-cc/bluemonday", "github.com/prometheus/client_golang"},
 	// Development tools measure the product's packages.
 	"internal/eval":      {"E", "E/index", "E/internal/eval/fts5"},
 	"internal/eval/fts5": {"E", "modernc.org/sqlite"},
 	"internal/bench":     {"E", "E/index", "E/ingest", "E/ingest/", "E/internal/eval", "E/internal/eval/fts5", "E/internal/replay", "E/store", "E/config"},
 	"internal/replay":    {},
+	"internal/smtptest":  {"github.com/emersion/"},
 	"cmd/evidence":       {"*"},
 }
 
