@@ -1,0 +1,62 @@
+package evidence
+
+import "time"
+
+// Subscriber statuses.
+const (
+	// SubscriberPending: signed up on the web, confirmation link not yet followed.
+	SubscriberPending = "pending"
+	// SubscriberActive receives the digest.
+	SubscriberActive = "active"
+	// SubscriberUnsubscribed asked to stop; kept so a resend never reaches them.
+	SubscriberUnsubscribed = "unsubscribed"
+	// SubscriberBouncing: the mail server refused the address too often in a row.
+	SubscriberBouncing = "bouncing"
+)
+
+// Digest formats a subscriber may choose.
+const (
+	FormatHTML = "html" // multipart: text and HTML
+	FormatText = "text" // plain text only
+)
+
+// Subscriber is one reader of the weekly digest. Topics and Sources choose
+// what they get; empty means everything.
+type Subscriber struct {
+	ID           string     `json:"id"`
+	Email        string     `json:"email"`
+	Status       string     `json:"status"`
+	Topics       []string   `json:"topics"`
+	Sources      []string   `json:"sources"`
+	Format       string     `json:"format"`
+	Created      time.Time  `json:"created"`
+	Confirmed    *time.Time `json:"confirmed"`
+	Unsubscribed *time.Time `json:"unsubscribed"`
+	// Bounces counts permanent refusals in a row; a delivery resets it.
+	Bounces int `json:"bounces"`
+	// ConfirmSent is when the last confirmation mail went out.
+	ConfirmSent *time.Time `json:"confirm_sent,omitempty"`
+}
+
+// Delivery statuses.
+const (
+	DeliveryClaimed = "claimed" // about to be sent (or a send was cut off)
+	DeliverySent    = "sent"
+	DeliveryFailed  = "failed" // refused permanently, or retries ran out
+)
+
+// Delivery is one week's digest to one subscriber: claimed before it is
+// sent and marked sent with the server's reply, so a week reaches each
+// subscriber once.
+type Delivery struct {
+	Week         string     `json:"week"`
+	SubscriberID string     `json:"subscriber_id"`
+	Email        string     `json:"email"`
+	MessageID    string     `json:"message_id"`
+	Status       string     `json:"status"`
+	Attempts     int        `json:"attempts"`
+	ClaimedAt    time.Time  `json:"claimed_at"`
+	SentAt       *time.Time `json:"sent_at"`
+	Reply        string     `json:"reply,omitempty"`
+	Error        string     `json:"error,omitempty"`
+}
