@@ -42,7 +42,10 @@ var importRules = map[string][]string{
 	// and sanitised here so the web can reuse the same renderer.
 	"digest": {"E", "github.com/yuin/goldmark", "github.com/microcosm-cc/bluemonday"},
 	"mail":   {"E", "github.com/wneessen/go-mail", "golang.org/x/time/"},
-	"web":    {"E", "E/digest", "github.com/microcosm-cc/bluemonday", "github.com/prometheus/client_golang"},
+	// The operations the CLI, the web and the scheduler share, over the
+	// concrete parts cmd wires.
+	"service": {"E", "E/store", "E/mail", "E/index", "E/ingest", "E/ingest/", "E/digest", "E/config"},
+	"web":     {"E", "E/digest", "github.com/microcosm-cc/bluemonday", "github.com/prometheus/client_golang"},
 	// Development tools measure the product's packages.
 	"internal/eval":      {"E", "E/index", "E/internal/eval/fts5"},
 	"internal/eval/fts5": {"E", "modernc.org/sqlite"},

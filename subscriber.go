@@ -60,3 +60,17 @@ type Delivery struct {
 	Reply        string     `json:"reply,omitempty"`
 	Error        string     `json:"error,omitempty"`
 }
+
+// Preferences are what a subscriber chooses: topics and sources (empty:
+// everything) and a format.
+type Preferences struct {
+	Topics  []string `json:"topics"`
+	Sources []string `json:"sources"`
+	Format  string   `json:"format"`
+}
+
+// SourceName is a source's ID and display name, for choosing.
+type SourceName struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
+}
