@@ -8,6 +8,7 @@
 //	"older people"              a phrase: required, words adjacent and in order
 //	-housing  -"link workers"   exclusions
 //	social NOT care             the same as social -care (NOT in capitals)
+//	social AND care             the same as social care (AND in capitals)
 //	loneliness OR isolation     alternatives (OR in capitals; binds tighter than the space)
 //	(a OR b) c  -(a OR b)       grouping; (a b) OR c is multiplied out to (a OR c) (b OR c)
 //	title:dementia  title:"peer support"
@@ -265,6 +266,11 @@ func lex(s string) ([]item, error) {
 		word := s[i:j]
 		if word == "OR" && !not {
 			items = append(items, item{or: true, pos: start})
+			i = j
+			continue
+		}
+		if word == "AND" && !not {
+			// The space already means AND: (a AND b) OR c is (a b) OR c.
 			i = j
 			continue
 		}

@@ -104,6 +104,8 @@ func TestParse(t *testing.T) {
 		{"minus group", "a -(b OR c)", []Clause{one(word("a")), not(word("b")), not(word("c"))}},
 		{"exclusion in group", "(a -b)", []Clause{one(word("a")), not(word("b"))}},
 		{"NOT of one", "NOT (a)", []Clause{not(word("a"))}},
+		{"AND is the space", "(a AND b) OR c AND d", []Clause{or(word("a"), word("c")), or(word("b"), word("c")), one(word("d"))}},
+		{"negated AND word", "-AND", []Clause{not(word("AND"))}},
 		{"lowercase not is a word", "a not b", []Clause{one(word("a")), one(word("not")), one(word("b"))}},
 		{"negated NOT word", "-NOT", []Clause{not(word("NOT"))}},
 		{"empty group is nothing", "a () b :( )", []Clause{one(word("a")), one(word("b")), one(word(":"))}},
