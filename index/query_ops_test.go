@@ -110,3 +110,33 @@ func TestNotice(t *testing.T) {
 		})
 	}
 }
+
+// TestTaggerNotAndGroups: a topic's query may use NOT and groups, and tags
+// what a search for it finds.
+func TestTaggerNotAndGroups(t *testing.T) {
+	tg, err := NewTagger([]Topic{
+		{Name: "cbt not insomnia", Query: "(CBT OR CBTp) NOT insomnia"},
+		{Name: "voices or sleep", Query: "(voices OR insomnia) NOT (anxiety OR gambling)"},
+	}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	byID := map[string]evidence.Item{}
+	for _, it := range snapshotCorpus(t) {
+		byID[it.ID] = it
+	}
+	tests := []struct {
+		id   string
+		want []string
+	}{
+		{snapCBTp, []string{"cbt not insomnia", "voices or sleep"}},
+		{snapDigitalCBT, []string{"voices or sleep"}},
+		{snapSocialOlder, nil},
+	}
+	for _, tt := range tests {
+		it := byID[tt.id]
+		if got := tg.Tags(&it); !slices.Equal(got, tt.want) {
+			t.Errorf("Tags(%s) = %v, want %v", tt.id, got, tt.want)
+		}
+	}
+}
