@@ -73,9 +73,9 @@ the words rank first; words frequent in the best matches help order them
   source:kings-fund  type:report  topic:"peer support"
   published:>=2020-01-01  published:<2021  year:2024  published:2020..2022
 
-A space between words is AND already (AND in capitals is allowed). There are no wildcards: soc* looks
-for "soc" (words are matched by their stem, so type the whole word). A
-malformed query (an unclosed quote or parenthesis, a dangling OR or NOT,
+A space between words is AND already (AND in capitals is allowed). There
+are no wildcards: soc* looks for "soc" (words are matched by their stem, so
+type the whole word). A malformed query (an unclosed quote or parenthesis, a dangling OR or NOT,
 NOT (a b), a bad date, an unknown field) is reported with its column (exit
 status 2). A query whose words cannot be searched for (only stop words, an
 emoji) says why nothing matched ("notice" with --json).
