@@ -113,6 +113,10 @@ type Result struct {
 	// Suggestion is a respelt query that finds more, when this one finds
 	// little ("prescibing" → "prescribing"); empty otherwise.
 	Suggestion string
+	// Notice says why nothing matched when the words could not be searched
+	// for (only stop words, an emoji) or how a word was read (soc*); empty
+	// otherwise.
+	Notice string
 }
 
 // FacetCount is one value of a facet and how many matching items have it.
@@ -161,6 +165,7 @@ func (x *Index) Search(ctx context.Context, q Query) (*Result, error) {
 		}
 		out.Suggestion = s
 	}
+	out.Notice = x.planner.notice(parsed, out.Total)
 	out.Took = time.Since(start)
 	x.log.Debug("search", "text", q.Text, "total", out.Total, "took", out.Took, "suggestion", out.Suggestion)
 	return out, nil

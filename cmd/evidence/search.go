@@ -35,6 +35,10 @@ type searchOutput struct {
 	Facets map[string][]index.FacetCount `json:"facets"`
 	// Suggestion is a respelt query that finds more ("" if none).
 	Suggestion string `json:"suggestion"`
+	// Notice says why nothing matched when the words could not be
+	// searched for (only stop words, an emoji), or how a word was read
+	// (soc*: no wildcards); "" if nothing to say.
+	Notice string `json:"notice"`
 }
 
 // searchHit is the item JSON plus score and snippet.
@@ -61,13 +65,23 @@ the words rank first; words frequent in the best matches help order them
                                   positions, so only a quoted single word
                                   or a synonym phrase is found there)
   -housing  -"link workers"       leave out items with a word or phrase
-  loneliness OR isolation         either
+  social NOT care                 the same as social -care
+  loneliness OR isolation         either (OR binds tighter than the space)
+  (loneliness OR isolation) -care grouping; NOT (a OR b) leaves out both;
+                                  (a b) OR c means (a OR c) (b OR c)
   title:dementia  author:smith    in the title, by an author
   source:kings-fund  type:report  topic:"peer support"
   published:>=2020-01-01  published:<2021  year:2024  published:2020..2022
 
-A malformed query (an unclosed quote, a dangling OR, a bad date, an unknown
-field) is reported with its column (exit status 2).
+A space between words is AND already (AND in capitals is allowed). There
+are no wildcards: soc* looks for "soc" (words are matched by their stem, so
+type the whole word). A malformed query (an unclosed quote or parenthesis, a dangling OR or NOT,
+NOT (a b), a bad date, an unknown field) is reported with its column (exit
+status 2). A query whose words cannot be searched for (only stop words, an
+emoji) says why nothing matched ("notice" with --json).
+
+A query that starts with -word would be read as flags: put the flags first
+and the query after --, as in: evidence search --json -- -care
 
 Every search counts the matches by source, type, topic and year, and
 suggests a respelling when a query finds little. Snippets mark matches with
@@ -76,7 +90,8 @@ other field plain text.`,
 		Example: `  evidence search "social prescribing"
   evidence search '"peer support" -prison published:>=2024' --json
   evidence search "peer support" --source mental-elf --from 2024-01-01 --json
-  evidence search "" --limit 10 --json`,
+  evidence search "" --limit 10 --json
+  evidence search --json -- "-care published:2024"`,
 		Args: maxArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			q := ""
@@ -86,6 +101,7 @@ other field plain text.`,
 			return a.runSearch(cmd.Context(), q, f)
 		},
 	}
+	cmd.SetFlagErrorFunc(searchFlagError)
 	fl := cmd.Flags()
 	fl.StringSliceVar(&f.sources, "source", nil, "only items from this source ID (repeatable)")
 	fl.StringSliceVar(&f.types, "type", nil, "only items of this type: blog, report, briefing, … (repeatable)")
@@ -97,6 +113,16 @@ other field plain text.`,
 	fl.StringVar(&f.sort, "sort", "", "relevance or newest (default relevance, newest for an empty query)")
 	fl.BoolVar(&f.json, "json", false, "print one JSON document on stdout")
 	return cmd
+}
+
+// searchFlagError is a usage error; an unknown flag may be a query that
+// starts with an exclusion (-care), so it says how to give one.
+func searchFlagError(_ *cobra.Command, err error) error {
+	msg := err.Error()
+	if strings.HasPrefix(msg, "unknown shorthand flag") || strings.HasPrefix(msg, "unknown flag") {
+		return usagef("%s (a query that starts with -word must come after --, flags first: evidence search --json -- -care)", msg)
+	}
+	return usageError{err}
 }
 
 func parseDay(flag, s string, endOfDay bool) (*time.Time, error) {
@@ -175,7 +201,7 @@ func (a *app) runSearch(ctx context.Context, text string, f *searchFlags) error 
 		byID[it.ID] = it
 	}
 	out := searchOutput{Query: text, Total: res.Total, TookMS: res.Took.Milliseconds(), Hits: []searchHit{},
-		Facets: res.Facets, Suggestion: res.Suggestion}
+		Facets: res.Facets, Suggestion: res.Suggestion, Notice: res.Notice}
 	for _, h := range res.Hits {
 		it, ok := byID[h.ID]
 		if !ok {
@@ -198,6 +224,9 @@ func (a *app) printHits(out searchOutput, offset int) {
 	w := a.stdout
 	if out.Total == 0 {
 		fmt.Fprintf(w, "No items match %q.\n", out.Query)
+		if out.Notice != "" {
+			fmt.Fprintf(w, "Why: %s.\n", clean(out.Notice))
+		}
 		if out.Suggestion != "" {
 			fmt.Fprintf(w, "Did you mean %q?\n", clean(out.Suggestion))
 		}
@@ -225,6 +254,9 @@ func (a *app) printHits(out searchOutput, offset int) {
 	}
 	if out.Suggestion != "" {
 		fmt.Fprintf(w, "Did you mean %q?\n\n", clean(out.Suggestion))
+	}
+	if out.Notice != "" {
+		fmt.Fprintf(w, "Note: %s.\n\n", clean(out.Notice))
 	}
 	printFacets(w, out.Facets)
 }

@@ -7,14 +7,21 @@
 //	social prescribing          plain words: ranked, items with all of them first
 //	"older people"              a phrase: required, words adjacent and in order
 //	-housing  -"link workers"   exclusions
+//	social NOT care             the same as social -care (NOT in capitals)
+//	social AND care             the same as social care (AND in capitals)
 //	loneliness OR isolation     alternatives (OR in capitals; binds tighter than the space)
+//	(a OR b) c  -(a OR b)       grouping; (a b) OR c is multiplied out to (a OR c) (b OR c)
 //	title:dementia  title:"peer support"
 //	author:smith  source:kings-fund  type:report  topic:"peer support"
 //	published:>=2020-01-01  published:<2021  published:2023  published:2020..2022-06
 //	year:2024                   the same as published:2024
 //
-// A malformed query (an unclosed quote, a dangling OR, a bad date, an unknown
-// field…) is an error wrapping evidence.ErrInvalid that says what is wrong
+// Groups are flattened into clauses (conjunctive normal form), so a Query
+// is still a list of clauses; a group that cannot be (NOT (a b), or an
+// exclusion inside an OR) is refused.
+//
+// A malformed query (an unclosed quote or parenthesis, a dangling OR or NOT,
+// a bad date, an unknown field…) is an error wrapping evidence.ErrInvalid that says what is wrong
 // and at which column. Length and size limits keep one query from starving a
 // server.
 package querylang
@@ -158,12 +165,16 @@ func (e *Error) Error() string {
 // Unwrap makes errors.Is(err, evidence.ErrInvalid) true.
 func (e *Error) Unwrap() error { return evidence.ErrInvalid }
 
-// item is a lexed term or OR, before clauses are assembled.
+// item is a lexed term, OR, NOT or parenthesis, before clauses are
+// assembled.
 type item struct {
-	or   bool
-	not  bool
-	term Term
-	pos  int // position of the item, including any leading '-'
+	or    bool
+	notOp bool // the word NOT
+	open  bool // '(' (not: "-(")
+	close bool // ')'
+	not   bool // a leading '-'
+	term  Term
+	pos   int // position of the item, including any leading '-'
 }
 
 // Parse parses s. Blank s gives an empty Query.
@@ -217,6 +228,24 @@ func lex(s string) ([]item, error) {
 			not = true
 			i++
 		}
+		switch s[i] {
+		case '(':
+			// An empty group, "()" or the ":( )" of a smiley, is nothing.
+			if rest := strings.TrimLeftFunc(s[i+1:], unicode.IsSpace); strings.HasPrefix(rest, ")") && !not {
+				i = len(s) - len(rest) + 1
+				continue
+			}
+			items = append(items, item{open: true, not: not, pos: start})
+			i++
+			continue
+		case ')':
+			if not {
+				return nil, errAt(start, "- needs a word, phrase or group after it, not )")
+			}
+			items = append(items, item{close: true, pos: start})
+			i++
+			continue
+		}
 		if s[i] == '"' {
 			text, next, err := readPhrase(s, i)
 			if err != nil {
@@ -229,7 +258,7 @@ func lex(s string) ([]item, error) {
 		j := i
 		for j < len(s) {
 			r, w := utf8.DecodeRuneInString(s[j:])
-			if unicode.IsSpace(r) || r == '"' {
+			if unicode.IsSpace(r) || r == '"' || r == '(' || r == ')' {
 				break
 			}
 			j += w
@@ -237,6 +266,16 @@ func lex(s string) ([]item, error) {
 		word := s[i:j]
 		if word == "OR" && !not {
 			items = append(items, item{or: true, pos: start})
+			i = j
+			continue
+		}
+		if word == "AND" && !not {
+			// The space already means AND: (a AND b) OR c is (a b) OR c.
+			i = j
+			continue
+		}
+		if word == "NOT" && !not {
+			items = append(items, item{notOp: true, pos: start})
 			i = j
 			continue
 		}
@@ -338,44 +377,239 @@ func readPhrase(s string, i int) (string, int, error) {
 	return text, i + 1 + end + 1, nil
 }
 
+// node is a parsed query before it is flattened into clauses: a term, or
+// a group of nodes all wanted (and) or alternatives (or), maybe negated.
+type node struct {
+	term  *Term
+	or    bool
+	kids  []node
+	not   bool
+	pos   int // where the node starts in the query (for errors)
+	orPos int // for an OR group: where its first OR is
+}
+
+// parser reads items into nodes: a query is a sequence of units, all
+// wanted; a unit is a primary or several joined by OR (which binds
+// tighter than the space); a primary is a term or a parenthesised
+// sequence, each maybe excluded with a leading - or NOT.
+type parser struct {
+	s     string
+	items []item
+	k     int
+}
+
+func (p *parser) errAt(pos int, format string, a ...any) error {
+	return &Error{Query: p.s, Pos: pos, Msg: fmt.Sprintf(format, a...)}
+}
+
+// seq reads units up to the end or, inside a group, the closing ')'.
+func (p *parser) seq(open *item) (node, error) {
+	n := node{}
+	if open != nil {
+		n.pos = open.pos
+	}
+	for p.k < len(p.items) {
+		it := p.items[p.k]
+		if it.close {
+			if open == nil {
+				return node{}, p.errAt(it.pos, ") without an opening (")
+			}
+			p.k++
+			if len(n.kids) == 0 { // "-()": the lexer drops other empty groups
+				return node{}, p.errAt(open.pos, "empty group: put words between ( and )")
+			}
+			return n, nil
+		}
+		u, err := p.unit()
+		if err != nil {
+			return node{}, err
+		}
+		n.kids = append(n.kids, u)
+	}
+	if open != nil {
+		return node{}, p.errAt(open.pos, "unclosed parenthesis: add a closing )")
+	}
+	return n, nil
+}
+
+func (p *parser) unit() (node, error) {
+	first, err := p.primary(true)
+	if err != nil {
+		return node{}, err
+	}
+	if p.k >= len(p.items) || !p.items[p.k].or {
+		return first, nil
+	}
+	g := node{or: true, kids: []node{first}, pos: first.pos, orPos: p.items[p.k].pos}
+	for p.k < len(p.items) && p.items[p.k].or {
+		or := p.items[p.k]
+		p.k++
+		if p.k == len(p.items) || p.items[p.k].or || p.items[p.k].close {
+			return node{}, p.errAt(or.pos, "OR needs a term after it")
+		}
+		next, err := p.primary(false)
+		if err != nil {
+			return node{}, err
+		}
+		if first.not || next.not {
+			return node{}, p.errAt(or.pos, "an excluded -term cannot be an OR alternative; exclude each one separately")
+		}
+		g.kids = append(g.kids, next)
+		if len(g.kids) > MaxBranches {
+			return node{}, p.errAt(g.pos, "too many OR alternatives (the limit is %d)", MaxBranches)
+		}
+	}
+	return g, nil
+}
+
+// primary reads a term or a group, with any NOT before it. first is false
+// after an OR.
+func (p *parser) primary(first bool) (node, error) {
+	it := p.items[p.k]
+	switch {
+	case it.or:
+		return node{}, p.errAt(it.pos, "OR needs a term before it")
+	case it.notOp:
+		p.k++
+		if p.k == len(p.items) || p.items[p.k].or || p.items[p.k].close || p.items[p.k].notOp {
+			return node{}, p.errAt(it.pos, "NOT needs a word, phrase or group after it")
+		}
+		if p.items[p.k].not {
+			return node{}, p.errAt(it.pos, "NOT and - both exclude: use one of them")
+		}
+		n, err := p.primary(first)
+		if err != nil {
+			return node{}, err
+		}
+		n.not, n.pos = true, it.pos
+		return n, nil
+	case it.open:
+		p.k++
+		n, err := p.seq(&p.items[p.k-1])
+		if err != nil {
+			return node{}, err
+		}
+		n.not = it.not
+		return n, nil
+	}
+	p.k++
+	t := it.term
+	return node{term: &t, not: it.not, pos: it.pos}, nil
+}
+
+// literal is a term of a clause in conjunctive normal form, maybe negated.
+type literal struct {
+	term Term
+	not  bool
+	pos  int // of the node it came from, for errors
+}
+
+// cnf rewrites n (negated if neg) as clauses all wanted, each a list of
+// alternatives: (a b) OR c is (a OR c) (b OR c), NOT (a OR b) is -a -b.
+// It fails once the clauses would hold more than MaxTerms terms.
+func (p *parser) cnf(n node, neg bool) ([][]literal, error) {
+	neg = neg != n.not
+	if n.term != nil {
+		return [][]literal{{{term: *n.term, not: neg, pos: n.pos}}}, nil
+	}
+	if neg && !n.or && len(n.kids) > 1 {
+		return nil, p.errAt(n.pos, "NOT (a b) is not supported (it would leave out only items with all of them): -a -b or NOT (a OR b) leaves out items with any")
+	}
+	// Under negation alternatives become all wanted.
+	if n.or == neg {
+		var out [][]literal
+		for _, k := range n.kids {
+			c, err := p.cnf(k, neg)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, c...)
+		}
+		return out, nil
+	}
+	out := [][]literal{nil}
+	for _, k := range n.kids {
+		c, err := p.cnf(k, neg)
+		if err != nil {
+			return nil, err
+		}
+		next := make([][]literal, 0, len(out)*len(c))
+		for _, a := range out {
+			for _, b := range c {
+				next = append(next, append(append([]literal(nil), a...), b...))
+			}
+			if err := p.checkSize(next, n.pos); err != nil {
+				return nil, err
+			}
+		}
+		out = next
+	}
+	return out, nil
+}
+
+func (p *parser) checkSize(cs [][]literal, pos int) error {
+	terms := 0
+	for _, c := range cs {
+		terms += len(c)
+	}
+	if terms > MaxTerms {
+		return p.errAt(pos, "too many terms once the groups are multiplied out (the limit is %d): (a b) OR c means (a OR c) (b OR c)", MaxTerms)
+	}
+	return nil
+}
+
 func assemble(s string, items []item) (*Query, error) {
-	errAt := func(pos int, format string, a ...any) error {
-		return &Error{Query: s, Pos: pos, Msg: fmt.Sprintf(format, a...)}
+	p := &parser{s: s, items: items}
+	root, err := p.seq(nil)
+	if err != nil {
+		return nil, err
+	}
+	cs, err := p.cnf(root, false)
+	if err != nil {
+		return nil, err
 	}
 	q := &Query{}
 	terms := 0
-	for k := 0; k < len(items); k++ {
-		it := items[k]
-		if it.or {
-			if k == 0 {
-				return nil, errAt(it.pos, "OR needs a term before it")
+	for _, c := range cs {
+		c = dedupeLiterals(c)
+		cl := Clause{}
+		for _, l := range c {
+			if l.not {
+				if len(c) > 1 {
+					return nil, p.errAt(l.pos, "an excluded term cannot be an alternative to another term once groups are multiplied out; exclude with -word or NOT word outside OR groups")
+				}
+				cl.Not = true
 			}
-			return nil, errAt(it.pos, "OR needs a term after it")
+			cl.Terms = append(cl.Terms, l.term)
 		}
-		c := Clause{Not: it.not, Terms: []Term{it.term}}
-		groupPos := it.pos
-		for k+1 < len(items) && items[k+1].or {
-			or := items[k+1]
-			if k+2 == len(items) || items[k+2].or {
-				return nil, errAt(or.pos, "OR needs a term after it")
-			}
-			next := items[k+2]
-			if c.Not || next.not {
-				return nil, errAt(or.pos, "an excluded -term cannot be an OR alternative; exclude each one separately")
-			}
-			c.Terms = append(c.Terms, next.term)
-			if len(c.Terms) > MaxBranches {
-				return nil, errAt(groupPos, "too many OR alternatives (the limit is %d)", MaxBranches)
-			}
-			k += 2
+		if len(cl.Terms) > MaxBranches {
+			return nil, p.errAt(c[0].pos, "too many OR alternatives (the limit is %d)", MaxBranches)
 		}
-		terms += len(c.Terms)
+		terms += len(cl.Terms)
 		if terms > MaxTerms {
-			return nil, errAt(c.Terms[0].Pos, "too many terms (the limit is %d)", MaxTerms)
+			return nil, p.errAt(cl.Terms[0].Pos, "too many terms (the limit is %d)", MaxTerms)
 		}
-		q.Clauses = append(q.Clauses, c)
+		q.Clauses = append(q.Clauses, cl)
 	}
 	return q, nil
+}
+
+// dedupeLiterals drops repeated alternatives ((a b) OR a gives a OR a).
+func dedupeLiterals(c []literal) []literal {
+	out := c[:0:0]
+	for _, l := range c {
+		dup := false
+		for _, o := range out {
+			if o.not == l.not && o.term.Field == l.term.Field && o.term.Phrase == l.term.Phrase && o.term.Value == l.term.Value {
+				dup = true
+				break
+			}
+		}
+		if !dup {
+			out = append(out, l)
+		}
+	}
+	return out
 }
 
 // MinYear and MaxYear bound the years of dates (the index keeps times as
