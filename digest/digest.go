@@ -111,6 +111,8 @@ type Digest struct {
 	Sections   []Section  `json:"sections"`
 	Excluded   []Excluded `json:"excluded"`
 	Links      Links      `json:"links"`
+	// Publishers names every configured publisher, for the footer.
+	Publishers []string `json:"-"`
 	// Empty: no item made it in. Skip: empty and digest.send_empty is
 	// false, so no digest should go out.
 	Empty bool `json:"empty"`
@@ -280,6 +282,10 @@ func (b *Builder) Build(ctx context.Context, req Request) (*Digest, error) {
 		Picks: []Entry{}, Sections: []Section{}, Excluded: []Excluded{},
 		Links: b.links(req.Week, req.Subscriber),
 	}
+	for _, n := range b.opts.SourceNames {
+		d.Publishers = append(d.Publishers, n)
+	}
+	sort.Strings(d.Publishers)
 	if d.Note != "" {
 		d.noteHTML = RenderMarkdown(d.Note)
 	}

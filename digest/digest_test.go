@@ -32,7 +32,8 @@ var editorCuration = Curation{
 	Drops: []string{idJointNews},
 	Note: "This week: **long-term conditions** and mental health, with a joint report from " +
 		"[Centre for Mental Health](https://www.centreformentalhealth.org.uk/) and National Voices.\n\n" +
-		"- Full text help: ask the library\n- <script>alert(1)</script> is not run\n",
+		"- For the full text of anything here, ask your library: *library@example.nhs.uk*\n" +
+		"- Next week's digest comes a day late, on Tuesday.\n",
 }
 
 func build(t *testing.T, week string, cur Curation, sub Subscriber, mod func(*Options)) *Digest {

@@ -133,9 +133,18 @@ func funcs() texttemplate.FuncMap {
 			return many
 		},
 		"byline":  byline,
+		"andlist": andList,
 		"publine": publine,
 		"counts":  countLine,
 		"note":    func(s string) string { return noteText(s, TextWidth) },
+		// by is " (Publisher)" after a related item, except under
+		// "Appraised by The Mental Elf", which names it already.
+		"by": func(kind, publisher string) string {
+			if kind == RelAppraisedBy || publisher == "" {
+				return ""
+			}
+			return " (" + publisher + ")"
+		},
 	}
 }
 
@@ -164,13 +173,18 @@ func publine(e Entry) string {
 
 // byline is "By A, B and C", or "".
 func byline(authors []string) string {
-	switch len(authors) {
-	case 0:
+	if len(authors) == 0 {
 		return ""
-	case 1:
-		return "By " + authors[0]
 	}
-	return "By " + strings.Join(authors[:len(authors)-1], ", ") + " and " + authors[len(authors)-1]
+	return "By " + andList(authors)
+}
+
+// andList is "A, B and C".
+func andList(s []string) string {
+	if len(s) < 2 {
+		return strings.Join(s, "")
+	}
+	return strings.Join(s[:len(s)-1], ", ") + " and " + s[len(s)-1]
 }
 
 // countLine is "8 The Mental Elf · 5 Centre for Mental Health".
@@ -223,7 +237,13 @@ func mdText(s string) string {
 	var b strings.Builder
 	for _, r := range s {
 		switch r {
-		case '\\', '`', '*', '_', '[', ']', '<', '>', '#', '|':
+		case '<':
+			b.WriteString("&lt;")
+			continue
+		case '>':
+			b.WriteString("&gt;")
+			continue
+		case '\\', '`', '*', '_', '[', ']', '#', '|':
 			b.WriteByte('\\')
 		}
 		b.WriteRune(r)

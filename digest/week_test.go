@@ -11,7 +11,7 @@ import (
 )
 
 func splitLines(s string) []string { return strings.Split(s, "\n") }
-func itoa(n int) string           { return strconv.Itoa(n) }
+func itoa(n int) string            { return strconv.Itoa(n) }
 
 func TestParseWeek(t *testing.T) {
 	tests := []struct {

@@ -115,6 +115,7 @@ Configuration comes from built-in defaults, one YAML file (--config, or
 		newBenchCommand(a),
 		newTopicsCommand(a),
 		newAliasesCommand(a),
+		newDigestCommand(a),
 		newVersionCommand(a),
 	)
 	return root
