@@ -45,6 +45,9 @@ type Options struct {
 	// SendEmpty: an empty week still makes a short digest (config
 	// digest.send_empty); otherwise the Digest is marked Skip.
 	SendEmpty bool
+	// RequireApproval: a digest whose curation is not approved is marked
+	// Held (config digest.require_approval).
+	RequireApproval bool
 	// BaseURL is web.base_url: the archive, preferences and unsubscribe
 	// links are under it.
 	BaseURL string
@@ -117,6 +120,9 @@ type Digest struct {
 	// false, so no digest should go out.
 	Empty bool `json:"empty"`
 	Skip  bool `json:"skip"`
+	// Held: digest.require_approval is set and the editor has not
+	// approved this week's curation, so it must not be sent yet.
+	Held bool `json:"held"`
 
 	noteHTML template.HTML
 }
@@ -359,6 +365,7 @@ func (b *Builder) Build(ctx context.Context, req Request) (*Digest, error) {
 	d.Counts = b.counts(d)
 	d.Empty = d.Counts.Items == 0
 	d.Skip = d.Empty && !b.opts.SendEmpty
+	d.Held = b.opts.RequireApproval && !cur.Approved
 	return d, nil
 }
 

@@ -344,3 +344,23 @@ func TestGolden(t *testing.T) {
 		})
 	}
 }
+
+func TestRequireApproval(t *testing.T) {
+	for _, tt := range []struct {
+		name     string
+		require  bool
+		approved bool
+		held     bool
+	}{
+		{"approval not required", false, false, false},
+		{"required, not approved: held", true, false, true},
+		{"required and approved", true, true, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			d := build(t, "2026-W42", Curation{Approved: tt.approved}, Subscriber{}, func(o *Options) { o.RequireApproval = tt.require })
+			if d.Held != tt.held {
+				t.Errorf("Held = %v, want %v", d.Held, tt.held)
+			}
+		})
+	}
+}

@@ -9,8 +9,6 @@ import (
 // SummaryMax is the longest summary an entry shows, in runes.
 const SummaryMax = 320
 
-// abbreviations end with a full stop without ending a sentence.
-var abbreviations = []string{"dr", "mr", "mrs", "ms", "prof", "e.g", "i.e", "etc", "vs", "st", "no", "al", "cf", "approx"}
 
 // Summarise cuts a summary to its first one or two sentences: the first,
 // and the second too when both fit in SummaryMax runes. A first sentence
@@ -82,11 +80,10 @@ func isAbbreviation(before string) bool {
 		r, _ := utf8.DecodeRuneInString(w)
 		return unicode.IsUpper(r) // an initial: "J. Smith"
 	}
-	lw := strings.ToLower(w)
-	for _, a := range abbreviations {
-		if lw == a {
-			return true
-		}
+	// Abbreviations end with a full stop without ending a sentence.
+	switch strings.ToLower(w) {
+	case "dr", "mr", "mrs", "ms", "prof", "e.g", "i.e", "etc", "vs", "st", "no", "al", "cf", "approx":
+		return true
 	}
 	return false
 }
@@ -104,11 +101,10 @@ func cutWords(s string, max int) string {
 	return strings.TrimRight(cut, " ,;:—–-") + "…"
 }
 
-// teasers are the "read more" links feeds leave at the end of a summary.
-var teasers = []string{"read more", "continue reading", "read the full article", "[…]", "[...]", "…", "..."}
-
-// trimTeaser drops a trailing "Read More" (and the like) from a summary.
+// trimTeaser drops a trailing "Read More" (and the other teasers feeds
+// leave at the end of a summary).
 func trimTeaser(s string) string {
+	teasers := [...]string{"read more", "continue reading", "read the full article", "[…]", "[...]", "…", "..."}
 	for changed := true; changed; {
 		changed = false
 		lower := strings.ToLower(s)

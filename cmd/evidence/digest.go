@@ -60,7 +60,9 @@ Until subscribers and drafts are stored, --subscriber names the reader and
 'digest pick', 'digest drop' and 'digest note'.
 
 An empty week makes a short "nothing new this week" digest when
-digest.send_empty is true; otherwise nothing is written (exit 0).
+digest.send_empty is true; otherwise nothing is written (exit 0). With
+digest.require_approval, a digest not approved is built but marked held
+("held": true in --json) and a warning says not to send it yet.
 --json prints the structured digest (week, counts, sections, and
 "excluded": every candidate left out, with its reason: too_old, imported,
 dropped, no_topic_match, no_source_match) on stdout; with --out the
@@ -137,6 +139,9 @@ func (a *app) runDigestBuild(ctx context.Context, f *digestBuildFlags) error {
 	}
 	a.logger().Info("digest built", "week", d.Week.String(), "items", d.Counts.Items, "excluded", len(d.Excluded), "skip", d.Skip)
 
+	if d.Held {
+		a.logger().Warn("digest.require_approval is set and this digest is not approved: do not send it yet", "week", d.Week.String())
+	}
 	if d.Skip {
 		a.logger().Info("nothing new this week and digest.send_empty is false: no digest written", "week", d.Week.String())
 	} else if !f.jsonOut || f.out != "" {
@@ -170,7 +175,8 @@ func digestOptions(cfg *config.Config, loc *time.Location) digest.Options {
 	}
 	return digest.Options{
 		Title: cfg.Digest.Title, Location: loc, MaxAge: cfg.Digest.MaxAge, SendEmpty: cfg.Digest.SendEmpty,
-		BaseURL: cfg.Web.BaseURL, SourceNames: names,
+		RequireApproval: cfg.Digest.RequireApproval,
+		BaseURL:         cfg.Web.BaseURL, SourceNames: names,
 	}
 }
 
