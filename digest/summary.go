@@ -9,7 +9,6 @@ import (
 // SummaryMax is the longest summary an entry shows, in runes.
 const SummaryMax = 320
 
-
 // Summarise cuts a summary to its first one or two sentences: the first,
 // and the second too when both fit in SummaryMax runes. A first sentence
 // longer than that is cut at a word and ends with "…".
