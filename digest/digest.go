@@ -105,15 +105,18 @@ type Digest struct {
 	From  time.Time `json:"from"` // Monday 00:00, in the digest's zone
 	To    time.Time `json:"to"`   // the next Monday 00:00 (exclusive)
 	// Dates is the human range, "12–18 October 2026".
-	Dates      string     `json:"dates"`
-	Subscriber string     `json:"subscriber,omitempty"`
-	Approved   bool       `json:"approved"`
-	Counts     Counts     `json:"counts"`
-	Note       string     `json:"note,omitempty"`
-	Picks      []Entry    `json:"picks"`
-	Sections   []Section  `json:"sections"`
-	Excluded   []Excluded `json:"excluded"`
-	Links      Links      `json:"links"`
+	Dates      string `json:"dates"`
+	Subscriber string `json:"subscriber,omitempty"`
+	// Topics and Sources are the subscriber's filter, shown in the header.
+	Topics   []string   `json:"topics,omitempty"`
+	Sources  []string   `json:"sources,omitempty"`
+	Approved bool       `json:"approved"`
+	Counts   Counts     `json:"counts"`
+	Note     string     `json:"note,omitempty"`
+	Picks    []Entry    `json:"picks"`
+	Sections []Section  `json:"sections"`
+	Excluded []Excluded `json:"excluded"`
+	Links    Links      `json:"links"`
 	// Publishers names every configured publisher, for the footer.
 	Publishers []string `json:"-"`
 	// Empty: no item made it in. Skip: empty and digest.send_empty is
@@ -284,12 +287,15 @@ func (b *Builder) Build(ctx context.Context, req Request) (*Digest, error) {
 
 	d := &Digest{
 		Week: req.Week, Title: b.opts.Title, From: from, To: to, Dates: dateRange(from, to.AddDate(0, 0, -1)),
-		Subscriber: req.Subscriber.Email, Approved: cur.Approved, Note: strings.TrimSpace(cur.Note),
+		Subscriber: req.Subscriber.Email, Topics: req.Subscriber.Topics, Approved: cur.Approved, Note: strings.TrimSpace(cur.Note),
 		Picks: []Entry{}, Sections: []Section{}, Excluded: []Excluded{},
 		Links: b.links(req.Week, req.Subscriber),
 	}
 	for _, n := range b.opts.SourceNames {
 		d.Publishers = append(d.Publishers, n)
+	}
+	for _, id := range req.Subscriber.Sources {
+		d.Sources = append(d.Sources, b.sourceName(id))
 	}
 	sort.Strings(d.Publishers)
 	if d.Note != "" {
