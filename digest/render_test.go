@@ -190,3 +190,27 @@ func TestParseFormat(t *testing.T) {
 		t.Errorf("ParseFormat(pdf) = %v", err)
 	}
 }
+
+// TestMarkdownOutputRenders: the Markdown digest is valid Markdown whose
+// links and line breaks survive a renderer.
+func TestMarkdownOutputRenders(t *testing.T) {
+	r, err := NewRenderer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := build(t, "2026-W42", editorCuration, Subscriber{}, nil)
+	var b bytes.Buffer
+	if err := r.Render(&b, d, Markdown); err != nil {
+		t.Fatal(err)
+	}
+	html := string(RenderMarkdown(b.String()))
+	for _, want := range []string{
+		`s picks</h2>`, `<h2>Other new evidence</h2>`,
+		`<strong><a href="https://www.centreformentalhealth.org.uk/publications/living-well-with-long-term-conditions-and-mental-health/">Living well with long-term conditions and mental health</a></strong><br>`,
+		`Appraised by The Mental Elf: <a href="https://www.nationalelfservice.net/`,
+	} {
+		if !strings.Contains(html, want) {
+			t.Errorf("rendered Markdown digest lacks %q", want)
+		}
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"context"
 
 	"fmt"
+	"net/mail"
 	"os"
 	"strings"
 	"time"
@@ -91,6 +92,11 @@ func (a *app) runDigestBuild(ctx context.Context, f *digestBuildFlags) error {
 	format, err := digest.ParseFormat(f.format)
 	if err != nil {
 		return usagef("--format: %v", err)
+	}
+	if f.subscriber != "" {
+		if _, err := mail.ParseAddress(f.subscriber); err != nil {
+			return usagef("--subscriber %q is not an e-mail address: %v", f.subscriber, err)
+		}
 	}
 	if f.note != "" && f.noteFile != "" {
 		return usagef("give --note or --note-file, not both")

@@ -92,6 +92,8 @@ func TestDigestBuildEndToEnd(t *testing.T) {
 			{"digest", "build", "--week", "2025-W53"},
 			{"digest", "build", "--format", "pdf"},
 			{"digest", "build", "--source", "nosuch"},
+			{"digest", "build", "--subscriber", "not an address"},
+			{"digest", "build", "--note", "a", "--note-file", "b"},
 		} {
 			if _, code := h.run(args...); code != 2 {
 				t.Errorf("%v exited %d, want 2", args, code)
