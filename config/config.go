@@ -31,6 +31,7 @@ type Config struct {
 	Index   Index   `key:"index"`
 	SMTP    SMTP    `key:"smtp"`
 	Web     Web     `key:"web"`
+	Digest  Digest  `key:"digest"`
 	Sources Sources `key:"sources"`
 	// Topics is the taxonomy items are tagged with when indexed.
 	Topics []Topic `key:"topics"`
@@ -99,6 +100,27 @@ type SMTP struct {
 type Web struct {
 	Addr    string `key:"addr"`
 	BaseURL string `key:"base_url"`
+}
+
+// Digest configures the weekly evidence digest (see package digest).
+type Digest struct {
+	// Title heads every digest.
+	Title string `key:"title"`
+	// Timezone is the IANA location whose Monday–Sunday weeks digests cover.
+	Timezone string `key:"timezone"`
+	// MaxAge: an item counts as new evidence in the week it was first seen
+	// only if it was published at most this long before (or has no date).
+	MaxAge time.Duration `key:"max_age"`
+	// SendEmpty makes a short "nothing new this week" digest for an empty
+	// week instead of none.
+	SendEmpty bool `key:"send_empty"`
+	// Schedule is when the digest goes out: a 5-field cron spec (minute
+	// hour day-of-month month day-of-week), used by the scheduler.
+	Schedule string `key:"schedule"`
+	// RequireApproval holds the digest until an editor approves the draft.
+	RequireApproval bool `key:"require_approval"`
+	// BounceLimit is how many bounces unsubscribe an address.
+	BounceLimit int `key:"bounce_limit"`
 }
 
 // Sources maps a source ID to its configuration.

@@ -116,6 +116,7 @@ func Validate(c *Config) Errors {
 		}
 	}
 	checkURL(add, "web.base_url", c.Web.BaseURL)
+	validateDigest(add, c.Digest)
 
 	if len(c.Sources) == 0 {
 		add("sources", "no sources are configured")

@@ -116,6 +116,7 @@ Configuration comes from built-in defaults, one YAML file (--config, or
 		newTopicsCommand(a),
 		newAliasesCommand(a),
 		newSubscribersCommand(a),
+		newDigestCommand(a),
 		newVersionCommand(a),
 	)
 	return root

@@ -1,0 +1,255 @@
+package main
+
+import (
+	"bytes"
+	"context"
+
+	"fmt"
+	"net/mail"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/evidencetracker/evidence"
+	"github.com/evidencetracker/evidence/config"
+	"github.com/evidencetracker/evidence/digest"
+	"github.com/evidencetracker/evidence/index"
+	"github.com/evidencetracker/evidence/store"
+)
+
+func newDigestCommand(a *app) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "digest",
+		Short: "Build the weekly evidence digest",
+		Long: `The weekly digest: every item first seen in one ISO week (Monday to Sunday
+in digest.timezone) that is new evidence — published at most digest.max_age
+before it was first seen, or undated — grouped by primary topic. Items a
+librarian imported count only when picked.`,
+		Args: noArgs,
+	}
+	cmd.AddCommand(newDigestBuildCommand(a))
+	return cmd
+}
+
+type digestBuildFlags struct {
+	week, format, out string
+	subscriber        string
+	topics, sources   []string
+	picks, drops      []string
+	note, noteFile    string
+	jsonOut           bool
+}
+
+func newDigestBuildCommand(a *app) *cobra.Command {
+	var f digestBuildFlags
+	cmd := &cobra.Command{
+		Use:   "build [--week 2026-W47] [--format html|text|markdown|json] [--out FILE]",
+		Short: "Render one week's digest as HTML e-mail, plain text, Markdown or JSON",
+		Long: `Render one week's digest. The default week is the last complete one (on a
+Monday morning, the week that just ended), in digest.timezone.
+
+The header gives the week and counts per publisher and type, then the
+editor's note and picks, then one section per primary topic (items with no
+topic under "Other new evidence"): reports and briefings first, then long
+reads, blogs and news, newest first. The footer links to the archive copy
+(web.base_url/digests/WEEK), preferences and unsubscribe.
+
+Until subscribers and drafts are stored, --subscriber names the reader and
+--topic/--source give their filter, and --pick/--drop/--note stand in for
+'digest pick', 'digest drop' and 'digest note'.
+
+An empty week makes a short "nothing new this week" digest when
+digest.send_empty is true; otherwise nothing is written (exit 0). With
+digest.require_approval, a digest not approved is built but marked held
+("held": true in --json) and a warning says not to send it yet.
+--json prints the structured digest (week, counts, sections, and
+"excluded": every candidate left out, with its reason: too_old, imported,
+dropped, no_topic_match, no_source_match) on stdout; with --out the
+--format output is written to the file as well.`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return a.runDigestBuild(cmd.Context(), &f)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&f.week, "week", "", "ISO week, like 2026-W47 (default: the last complete week)")
+	fl.StringVar(&f.format, "format", "html", "output format: html, text, markdown or json")
+	fl.StringVar(&f.out, "out", "", "write the digest to FILE instead of stdout")
+	fl.StringVar(&f.subscriber, "subscriber", "", "the reader's e-mail address (for now only shown; use --topic/--source for their filter)")
+	fl.StringArrayVar(&f.topics, "topic", nil, "only items with this topic (repeatable; picks are always shown)")
+	fl.StringArrayVar(&f.sources, "source", nil, "only items announced by this source ID (repeatable)")
+	fl.StringArrayVar(&f.picks, "pick", nil, "pin this item ID to the top, in the order given (repeatable; an imported item too)")
+	fl.StringArrayVar(&f.drops, "drop", nil, "leave this item ID out (repeatable)")
+	fl.StringVar(&f.note, "note", "", "the editor's note, in Markdown")
+	fl.StringVar(&f.noteFile, "note-file", "", "read the editor's note (Markdown) from FILE")
+	fl.BoolVar(&f.jsonOut, "json", false, "print the structured digest, with the reason for each item left out, on stdout")
+	return cmd
+}
+
+func (a *app) runDigestBuild(ctx context.Context, f *digestBuildFlags) error {
+	format, err := digest.ParseFormat(f.format)
+	if err != nil {
+		return usagef("--format: %v", err)
+	}
+	if f.subscriber != "" {
+		if _, err := mail.ParseAddress(f.subscriber); err != nil {
+			return usagef("--subscriber %q is not an e-mail address: %v", f.subscriber, err)
+		}
+	}
+	if f.note != "" && f.noteFile != "" {
+		return usagef("give --note or --note-file, not both")
+	}
+	cfg, err := a.loadConfig()
+	if err != nil {
+		return err
+	}
+	note := f.note
+	if f.noteFile != "" {
+		b, err := os.ReadFile(f.noteFile)
+		if err != nil {
+			return fmt.Errorf("digest build: note: %w", err)
+		}
+		note = string(b)
+	}
+	loc, err := time.LoadLocation(cfg.Digest.Timezone)
+	if err != nil {
+		return fmt.Errorf("config digest.timezone %q: %w", cfg.Digest.Timezone, err)
+	}
+	st, ix, closeAll, err := a.openBoth(ctx, cfg, true)
+	if err != nil {
+		return err
+	}
+	defer closeAll()
+
+	b := digest.New(&digestSource{st: st, ix: ix}, digestOptions(cfg, loc))
+	week := b.DefaultWeek()
+	if f.week != "" {
+		if week, err = digest.ParseWeek(f.week); err != nil {
+			return usagef("--week: %v", err)
+		}
+	}
+	for _, s := range f.sources {
+		if _, ok := cfg.Sources[s]; !ok {
+			return usagef("--source %q: no such source (%s)", s, strings.Join(cfg.Sources.IDs(), ", "))
+		}
+	}
+	d, err := b.Build(ctx, digest.Request{
+		Week:       week,
+		Curation:   digest.Curation{Picks: f.picks, Drops: f.drops, Note: note},
+		Subscriber: digest.Subscriber{Email: f.subscriber, Topics: f.topics, Sources: f.sources},
+	})
+	if err != nil {
+		return err
+	}
+	a.logger().Info("digest built", "week", d.Week.String(), "items", d.Counts.Items, "excluded", len(d.Excluded), "skip", d.Skip)
+
+	if d.Held {
+		a.logger().Warn("digest.require_approval is set and this digest is not approved: do not send it yet", "week", d.Week.String())
+	}
+	if d.Skip {
+		a.logger().Info("nothing new this week and digest.send_empty is false: no digest written", "week", d.Week.String())
+	} else if !f.jsonOut || f.out != "" {
+		r, err := digest.NewRenderer()
+		if err != nil {
+			return err
+		}
+		var buf bytes.Buffer
+		if err := r.Render(&buf, d, format); err != nil {
+			return err
+		}
+		if f.out != "" {
+			if err := writeFileAtomic(f.out, buf.Bytes()); err != nil {
+				return fmt.Errorf("digest %s: %w", d.Week, err)
+			}
+		} else if _, err := a.stdout.Write(buf.Bytes()); err != nil {
+			return fmt.Errorf("digest %s: write: %w", d.Week, err)
+		}
+	}
+	if f.jsonOut {
+		return a.printJSON(d)
+	}
+	return nil
+}
+
+// digestOptions fills the digest's options from config.
+func digestOptions(cfg *config.Config, loc *time.Location) digest.Options {
+	names := map[string]string{}
+	for id, s := range cfg.Sources {
+		names[id] = s.Name
+	}
+	return digest.Options{
+		Title: cfg.Digest.Title, Location: loc, MaxAge: cfg.Digest.MaxAge, SendEmpty: cfg.Digest.SendEmpty,
+		RequireApproval: cfg.Digest.RequireApproval,
+		BaseURL:         cfg.Web.BaseURL, SourceNames: names,
+	}
+}
+
+// writeFileAtomic writes a file through a temporary one, so a failed
+// write leaves no half digest behind.
+func writeFileAtomic(path string, b []byte) error {
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, b, 0o644); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
+}
+
+// digestSource is the digest's Store: items from the store, with the
+// topic tags the index gave them (the store does not hold the taxonomy's
+// tags yet; search shows the same ones).
+type digestSource struct {
+	st   *store.Store
+	ix   *index.Index
+	tags map[string][]string
+}
+
+func (s *digestSource) ItemsFirstSeen(ctx context.Context, from, to time.Time) ([]evidence.Item, error) {
+	items, err := s.st.ItemsFirstSeen(ctx, from, to)
+	if err != nil {
+		return nil, err
+	}
+	return items, s.tag(ctx, items)
+}
+
+func (s *digestSource) ItemsByIDs(ctx context.Context, ids []string) ([]evidence.Item, error) {
+	items, err := s.st.ItemsByIDs(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	return items, s.tag(ctx, items)
+}
+
+// tag sets each item's topics to the index's tags, reading them all from
+// the index once (a listing of every item, MaxLimit a page).
+func (s *digestSource) tag(ctx context.Context, items []evidence.Item) error {
+	if len(items) == 0 {
+		return nil
+	}
+	if s.tags == nil {
+		s.tags = map[string][]string{}
+		for off := 0; ; off += index.MaxLimit {
+			res, err := s.ix.Search(ctx, index.Query{Limit: index.MaxLimit, Offset: off, NoFacets: true, Sort: index.SortNewest})
+			if err != nil {
+				return fmt.Errorf("digest: topic tags from the index: %w", err)
+			}
+			for _, h := range res.Hits {
+				s.tags[h.ID] = h.Topics
+			}
+			if len(res.Hits) < index.MaxLimit {
+				break
+			}
+		}
+	}
+	for i := range items {
+		if t, ok := s.tags[items[i].ID]; ok {
+			items[i].Topics = t
+		}
+	}
+	return nil
+}
