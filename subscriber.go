@@ -74,3 +74,35 @@ type SourceName struct {
 	ID   string `json:"id"`
 	Name string `json:"name"`
 }
+
+// DigestDraft is a librarian's curation of one week's digest: picks
+// pinned to the top, items dropped, an editor's note (Markdown), and who
+// approved it. Version counts edits, so a stale edit can be refused.
+type DigestDraft struct {
+	Week       string     `json:"week"`
+	Picks      []string   `json:"picks"`
+	Drops      []string   `json:"drops"`
+	Note       string     `json:"note"`
+	ApprovedBy string     `json:"approved_by,omitempty"`
+	ApprovedAt *time.Time `json:"approved_at,omitempty"`
+	UpdatedBy  string     `json:"updated_by,omitempty"`
+	UpdatedAt  time.Time  `json:"updated_at"`
+	Version    int        `json:"version"`
+}
+
+// Approved reports whether the draft is approved.
+func (d DigestDraft) Approved() bool { return d.ApprovedAt != nil }
+
+// ArchivedDigest is the un-personalised copy of a week's digest as sent.
+type ArchivedDigest struct {
+	Week     string     `json:"week"`
+	Title    string     `json:"title"`
+	Dates    string     `json:"dates"`
+	Items    int        `json:"items"`
+	HTML     string     `json:"-"`
+	Text     string     `json:"-"`
+	Markdown string     `json:"-"`
+	JSON     string     `json:"-"`
+	Created  time.Time  `json:"created"`
+	Sent     *time.Time `json:"sent"`
+}
