@@ -94,6 +94,12 @@ type SMTP struct {
 	Username string `key:"username"`
 	Password string `key:"password" secret:"true"`
 	From     string `key:"from"`
+	// Rate is messages per second at most (0: no limit).
+	Rate float64 `key:"rate"`
+	// Retries after a temporary failure (4xx, a dropped connection).
+	Retries int `key:"retries"`
+	// Timeout bounds the connection and each read or write on it.
+	Timeout time.Duration `key:"timeout"`
 }
 
 // Web configures the web server and the links in mail.
@@ -121,6 +127,11 @@ type Digest struct {
 	RequireApproval bool `key:"require_approval"`
 	// BounceLimit is how many bounces unsubscribe an address.
 	BounceLimit int `key:"bounce_limit"`
+	// Secret signs the confirm, preferences and unsubscribe links; empty
+	// means the one generated into the data dir (digest.secret) on first use.
+	Secret string `key:"secret" secret:"true"`
+	// PreviousSecret is still accepted while a secret is rotated out.
+	PreviousSecret string `key:"previous_secret" secret:"true"`
 }
 
 // Sources maps a source ID to its configuration.

@@ -105,6 +105,17 @@ func Validate(c *Config) Errors {
 	if c.SMTP.Port < 1 || c.SMTP.Port > 65535 {
 		add("smtp.port", "must be a port number (1-65535), got %d", c.SMTP.Port)
 	}
+	if c.SMTP.Rate < 0 {
+		add("smtp.rate", "must be 0 (no limit) or more messages per second, got %v", c.SMTP.Rate)
+	}
+	if c.SMTP.Retries < 0 {
+		add("smtp.retries", "must be 0 or more, got %d", c.SMTP.Retries)
+	}
+	for _, k := range []struct{ key, v string }{{"digest.secret", c.Digest.Secret}, {"digest.previous_secret", c.Digest.PreviousSecret}} {
+		if k.v != "" && len(k.v) < 32 {
+			add(k.key, "must be at least 32 characters (a random hex string: openssl rand -hex 32), got %d", len(k.v))
+		}
+	}
 	if c.SMTP.From != "" {
 		if _, err := mail.ParseAddress(c.SMTP.From); err != nil {
 			add("smtp.from", "%q is not an e-mail address: %v", c.SMTP.From, err)

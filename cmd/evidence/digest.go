@@ -3,9 +3,9 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 
 	"fmt"
-	"net/mail"
 	"os"
 	"strings"
 	"time"
@@ -16,6 +16,7 @@ import (
 	"github.com/evidencetracker/evidence/config"
 	"github.com/evidencetracker/evidence/digest"
 	"github.com/evidencetracker/evidence/index"
+	"github.com/evidencetracker/evidence/service"
 	"github.com/evidencetracker/evidence/store"
 )
 
@@ -29,7 +30,8 @@ before it was first seen, or undated — grouped by primary topic. Items a
 librarian imported count only when picked.`,
 		Args: noArgs,
 	}
-	cmd.AddCommand(newDigestBuildCommand(a))
+	cmd.AddCommand(newDigestBuildCommand(a), newDigestSendCommand(a), newDigestListCommand(a))
+	cmd.AddCommand(newDigestDraftCommands(a)...)
 	return cmd
 }
 
@@ -56,9 +58,11 @@ topic under "Other new evidence"): reports and briefings first, then long
 reads, blogs and news, newest first. The footer links to the archive copy
 (web.base_url/digests/WEEK), preferences and unsubscribe.
 
-Until subscribers and drafts are stored, --subscriber names the reader and
---topic/--source give their filter, and --pick/--drop/--note stand in for
-'digest pick', 'digest drop' and 'digest note'.
+The week's stored draft (digest pick, drop, note, approve) is used;
+--pick/--drop/--note add one-off changes that are not stored. --subscriber
+builds the digest as that subscriber gets it (their topics, sources and
+personal links); --topic/--source narrow it further, or alone preview an
+ad-hoc filter.
 
 An empty week makes a short "nothing new this week" digest when
 digest.send_empty is true; otherwise nothing is written (exit 0). With
@@ -77,7 +81,7 @@ dropped, no_topic_match, no_source_match) on stdout; with --out the
 	fl.StringVar(&f.week, "week", "", "ISO week, like 2026-W47 (default: the last complete week)")
 	fl.StringVar(&f.format, "format", "html", "output format: html, text, markdown or json")
 	fl.StringVar(&f.out, "out", "", "write the digest to FILE instead of stdout")
-	fl.StringVar(&f.subscriber, "subscriber", "", "the reader's e-mail address (for now only shown; use --topic/--source for their filter)")
+	fl.StringVar(&f.subscriber, "subscriber", "", "build it as this subscriber gets it (their topics, sources and links)")
 	fl.StringArrayVar(&f.topics, "topic", nil, "only items with this topic (repeatable; picks are always shown)")
 	fl.StringArrayVar(&f.sources, "source", nil, "only items announced by this source ID (repeatable)")
 	fl.StringArrayVar(&f.picks, "pick", nil, "pin this item ID to the top, in the order given (repeatable; an imported item too)")
@@ -93,11 +97,6 @@ func (a *app) runDigestBuild(ctx context.Context, f *digestBuildFlags) error {
 	if err != nil {
 		return usagef("--format: %v", err)
 	}
-	if f.subscriber != "" {
-		if _, err := mail.ParseAddress(f.subscriber); err != nil {
-			return usagef("--subscriber %q is not an e-mail address: %v", f.subscriber, err)
-		}
-	}
 	if f.note != "" && f.noteFile != "" {
 		return usagef("give --note or --note-file, not both")
 	}
@@ -105,41 +104,51 @@ func (a *app) runDigestBuild(ctx context.Context, f *digestBuildFlags) error {
 	if err != nil {
 		return err
 	}
-	note := f.note
+	var note *string
 	if f.noteFile != "" {
 		b, err := os.ReadFile(f.noteFile)
 		if err != nil {
 			return fmt.Errorf("digest build: note: %w", err)
 		}
-		note = string(b)
-	}
-	loc, err := time.LoadLocation(cfg.Digest.Timezone)
-	if err != nil {
-		return fmt.Errorf("config digest.timezone %q: %w", cfg.Digest.Timezone, err)
-	}
-	st, ix, closeAll, err := a.openBoth(ctx, cfg, true)
-	if err != nil {
-		return err
-	}
-	defer closeAll()
-
-	b := digest.New(&digestSource{st: st, ix: ix}, digestOptions(cfg, loc))
-	week := b.DefaultWeek()
-	if f.week != "" {
-		if week, err = digest.ParseWeek(f.week); err != nil {
-			return usagef("--week: %v", err)
-		}
+		s := string(b)
+		note = &s
+	} else if f.note != "" {
+		note = &f.note
 	}
 	for _, s := range f.sources {
 		if _, ok := cfg.Sources[s]; !ok {
 			return usagef("--source %q: no such source (%s)", s, strings.Join(cfg.Sources.IDs(), ", "))
 		}
 	}
-	d, err := b.Build(ctx, digest.Request{
-		Week:       week,
-		Curation:   digest.Curation{Picks: f.picks, Drops: f.drops, Note: note},
-		Subscriber: digest.Subscriber{Email: f.subscriber, Topics: f.topics, Sources: f.sources},
-	})
+	st, ix, closeAll, err := a.openBoth(ctx, cfg, true)
+	if err != nil {
+		return err
+	}
+	defer closeAll()
+	svc, _, closeMail, err := a.digestServices(cfg, st, ix)
+	if err != nil {
+		return err
+	}
+	defer closeMail()
+	week, err := svc.ParseWeek(f.week)
+	if err != nil {
+		return usagef("--week: %v", err)
+	}
+	p := service.Preview{Week: week, Topics: f.topics, Sources: f.sources, Picks: f.picks, Drops: f.drops, Note: note}
+	if f.subscriber != "" {
+		sub, err := st.SubscriberByEmail(ctx, f.subscriber)
+		if errors.Is(err, evidence.ErrNotFound) {
+			return usagef("--subscriber %s: no such subscriber (see 'evidence subscribers list')", f.subscriber)
+		}
+		if err != nil {
+			return err
+		}
+		p.Subscriber = &sub
+	}
+	d, err := svc.Build(ctx, p)
+	if errors.Is(err, evidence.ErrNotFound) {
+		return usageError{err}
+	}
 	if err != nil {
 		return err
 	}
@@ -151,12 +160,8 @@ func (a *app) runDigestBuild(ctx context.Context, f *digestBuildFlags) error {
 	if d.Skip {
 		a.logger().Info("nothing new this week and digest.send_empty is false: no digest written", "week", d.Week.String())
 	} else if !f.jsonOut || f.out != "" {
-		r, err := digest.NewRenderer()
-		if err != nil {
-			return err
-		}
 		var buf bytes.Buffer
-		if err := r.Render(&buf, d, format); err != nil {
+		if err := svc.Render(&buf, d, format); err != nil {
 			return err
 		}
 		if f.out != "" {
