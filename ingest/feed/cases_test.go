@@ -1,0 +1,123 @@
+package feed
+
+import (
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/evidencetracker/evidence"
+)
+
+func checkTitles(want ...string) func(t *testing.T, items []evidence.Item) {
+	return func(t *testing.T, items []evidence.Item) {
+		t.Helper()
+		var got []string
+		for _, it := range items {
+			got = append(got, it.Title)
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("titles %q, want %q", got, want)
+		}
+	}
+}
+
+func day(y int, m time.Month, d, h, min int) *time.Time {
+	t := time.Date(y, m, d, h, min, 0, 0, time.UTC)
+	return &t
+}
+
+func sameTime(a, b *time.Time) bool {
+	return (a == nil && b == nil) || (a != nil && b != nil && a.Equal(*b))
+}
+
+// checkDCTerms: dcterms:issued, then dcterms:created, give the published
+// date when the feed's own (pubDate, dc:date) is missing; dcterms:modified
+// gives the updated date.
+func checkDCTerms(t *testing.T, items []evidence.Item) {
+	tests := []struct {
+		title              string
+		published, updated *time.Time
+	}{
+		{"Issued and modified", day(2024, 3, 5, 0, 0), day(2024, 4, 5, 9, 30)},
+		{"Created only", day(2023, 11, 20, 8, 0), nil},
+		{"Issued wins over created", day(2023, 2, 1, 0, 0), nil},
+		{"pubDate wins over dcterms:issued", day(2024, 1, 2, 9, 0), nil},
+		{"dc:issued in the wrong namespace, year and month only", day(2022, 6, 1, 0, 0), nil},
+		{"An implausible issued date is no date", nil, nil},
+	}
+	for i, tt := range tests {
+		t.Run(tt.title, func(t *testing.T) {
+			it := items[i]
+			if it.Title != tt.title {
+				t.Fatalf("item %d is %q", i, it.Title)
+			}
+			if !sameTime(it.Published, tt.published) || !sameTime(it.Updated, tt.updated) {
+				t.Errorf("published %v, updated %v; want %v, %v", it.Published, it.Updated, tt.published, tt.updated)
+			}
+			if _, ok := it.Provenance["published"]; ok != (tt.published != nil) {
+				t.Errorf("provenance %v", it.Provenance)
+			}
+		})
+	}
+}
+
+// checkAuthorsEmail: "Name <email>" and "email (Name)" keep the name; a
+// bare address is no author.
+func checkAuthorsEmail(t *testing.T, items []evidence.Item) {
+	want := [][]string{{"Jane Doe"}, {"Jane Doe"}, {}, {"Andre Tomlin", "Sarah Smith"}, {"Jane Doe"}}
+	for i, w := range want {
+		if !slices.Equal(items[i].Authors, w) {
+			t.Errorf("%s: authors %q, want %q", items[i].Title, items[i].Authors, w)
+		}
+	}
+}
+
+// checkTextTypes: an Atom title or summary declared type="text" keeps
+// markup as the characters it is; html and undeclared ones are HTML.
+func checkTextTypes(t *testing.T, items []evidence.Item) {
+	tests := []struct {
+		title, summary, body string
+		links                []string
+		authors              []string
+	}{
+		{
+			title:   "Why the <blink> tag had to go",
+			summary: `Line one<br />line two; &amp; is an entity, written out. <a href="https://example.org/x">not a link</a>`,
+			body:    `Line one<br />line two; &amp; is an entity, written out. <a href="https://example.org/x">not a link</a>`,
+			links:   []string{}, authors: []string{"Jane Doe"},
+		},
+		{
+			title: "Use <br /> for breaks", summary: "HTML summary with a link.", body: "HTML summary with a link.",
+			links: []string{"https://example.org/y"}, authors: []string{},
+		},
+		{
+			// Literal text, but like all stored text never "<script".
+			title: "An HTML title", body: "Plain content: 2 < 3 and script>alert(1)</script> is text here.",
+			summary: "Plain content: 2 < 3 and script>alert(1)</script> is text here.",
+			links:   []string{}, authors: []string{},
+		},
+		{title: "An undeclared title is read as HTML, as feeds use it", links: []string{}, authors: []string{}},
+	}
+	for i, tt := range tests {
+		t.Run(tt.title, func(t *testing.T) {
+			it := items[i]
+			if it.Title != tt.title || it.Summary != tt.summary || it.Body != tt.body {
+				t.Errorf("title %q\nsummary %q\nbody %q\nwant %q\n%q\n%q", it.Title, it.Summary, it.Body, tt.title, tt.summary, tt.body)
+			}
+			if !slices.Equal(it.Links, tt.links) || !slices.Equal(it.Authors, tt.authors) {
+				t.Errorf("links %q authors %q, want %q %q", it.Links, it.Authors, tt.links, tt.authors)
+			}
+		})
+	}
+}
+
+// checkMathML: the text of MathML in content is kept (its TeX annotation
+// is not repeated).
+func checkMathML(t *testing.T, items []evidence.Item) {
+	want := []string{"The NNT is NNT = 1 ARR, rounded up.", "Cohen’s d = 0.42 at 12 weeks."}
+	for i, w := range want {
+		if items[i].Body != w {
+			t.Errorf("%s: body %q, want %q", items[i].Title, items[i].Body, w)
+		}
+	}
+}
