@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 )
 
 // risField is one tagged line (with its continuation lines) of an RIS
@@ -29,8 +30,9 @@ type risRecord struct {
 // precise wins), AB/N2 summary, UR/LK/L2 URL, L1/L4 documents, DO DOI, KW
 // keywords (categories), M3 type of work ("Briefing paper" makes a
 // briefing). Lines that do not start with a tag continue the field before
-// them. A PY, Y1 or DA that is not a date ("PY  - 20") makes its record
-// bad, naming the line. Text outside records is reported once per run of
+// them. A PY, Y1 or DA without a 4-digit year ("PY  - 20", "n.d.") makes
+// its record bad, naming the line; free text with one ("Spring 2019") gives
+// the year. Text outside records is reported once per run of
 // lines; a record missing its ER ends at the next TY, and one still open at
 // the end of the input is reported as truncated. Input without a single TY
 // line is a *NoRecordsError.
@@ -188,7 +190,7 @@ func (r *risRecord) record() Record {
 		}
 		switch f.tag {
 		case "PY", "Y1", "DA":
-			if _, p := parseDate(v); p == precNone {
+			if _, p := risDate(v); p == precNone {
 				d.problems = append(d.problems, fmt.Sprintf("line %d: %s %q is not a date (want a 4-digit year: YYYY, YYYY/MM/DD/ or YYYY-MM-DD, years %d to %d)",
 					f.line, f.tag, clip(v, 100), minYear, maxYear-1))
 			}
@@ -215,7 +217,7 @@ func (r *risRecord) record() Record {
 	}
 	for _, tag := range []string{"PY", "Y1", "DA"} {
 		if v := first[tag]; v != "" {
-			if t, p := parseDate(v); p > d.pubPrec {
+			if t, p := risDate(v); p > d.pubPrec {
 				d.published, d.pubPrec = t, p
 			}
 		}
@@ -236,4 +238,13 @@ func firstOf(m map[string]string, keys ...string) string {
 // space or semicolons).
 func splitURLs(s string) []string {
 	return strings.FieldsFunc(s, func(r rune) bool { return r == ';' || r == ' ' || r == '\t' })
+}
+
+// risDate reads an RIS date field: parseDate's forms, else the year of a
+// free text holding one ("Spring 2020"); precNone without a 4-digit year.
+func risDate(v string) (time.Time, precision) {
+	if t, p := parseDate(v); p != precNone {
+		return t, p
+	}
+	return dateParts(v, "", "")
 }
