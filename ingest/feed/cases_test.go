@@ -1,7 +1,9 @@
 package feed
 
 import (
+	"errors"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -119,5 +121,55 @@ func checkMathML(t *testing.T, items []evidence.Item) {
 		if items[i].Body != w {
 			t.Errorf("%s: body %q, want %q", items[i].Title, items[i].Body, w)
 		}
+	}
+}
+
+// TestParseTruncated: where a document breaks off decides what is kept.
+func TestParseTruncated(t *testing.T) {
+	const rss = `<?xml version="1.0"?><rss version="2.0"><channel><title>T</title><link>https://example.org/</link>
+<item><title>A</title><link>https://example.org/a</link></item>
+<item><title>B</title><link>https://example.org/b</link></item>
+</channel></rss>`
+	const rdf = `<?xml version="1.0"?>
+<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns="http://purl.org/rss/1.0/">
+<channel rdf:about="https://example.org/"><title>T</title><link>https://example.org/</link></channel>
+<item rdf:about="https://example.org/a"><title>A</title><link>https://example.org/a</link></item>
+<item rdf:about="https://example.org/b"><title>B</title><link>https://example.org/b</link></item>
+</rdf:RDF>`
+	tests := []struct {
+		name   string
+		in     string
+		titles []string // nil: an error without items
+		err    string   // prefix of the error or warning
+	}{
+		{"RSS without the final >", rss[:len(rss)-1], []string{"A", "B"}, "feed: parse: truncated feed: read the 2 entries before the document breaks off on line 4"},
+		{"RSS without </rss>", strings.TrimSuffix(rss, "</rss>"), []string{"A", "B"}, "feed: parse: truncated feed: read the 2 entries"},
+		{"RSS cut inside a tag of the second item", rss[:strings.Index(rss, "<link>https://example.org/b")+3], []string{"A"}, "feed: parse: truncated feed: read the 1 entry before"},
+		{"RDF cut in the last item", rdf[:len(rdf)-40], []string{"A"}, "feed: parse: truncated feed: read the 1 entry before"},
+		{"whole RSS", rss, []string{"A", "B"}, ""},
+		{"damage mid-document is no truncation", strings.Replace(rss, "</title><link>https://example.org/b", "</title><link>https://example.org/b</link attr=\">", 1), nil, "feed: parse: XML syntax error"},
+		{"JSON Feed cut off", `{"version": "https://jsonfeed.org/version/1.1", "items": [{"url": "https://example.org/a", "title": "A"}, {"url": "https://exa`, nil, "feed: parse: JSON: "},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			items, err := Parse(strings.NewReader(tt.in), nil)
+			var got []string
+			for _, it := range items {
+				got = append(got, it.Title)
+			}
+			if !slices.Equal(got, tt.titles) {
+				t.Errorf("titles %q, want %q (err %v)", got, tt.titles, err)
+			}
+			var pe *PartialError
+			switch {
+			case tt.err == "" && err != nil:
+				t.Errorf("error %v", err)
+			case tt.err == "":
+			case err == nil || !strings.HasPrefix(err.Error(), tt.err):
+				t.Errorf("error %v, want it to start %q", err, tt.err)
+			case errors.As(err, &pe) != (tt.titles != nil):
+				t.Errorf("error %T %v: a *PartialError exactly when items come with it", err, err)
+			}
+		})
 	}
 }

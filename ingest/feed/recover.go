@@ -30,8 +30,12 @@ type PartialError struct {
 }
 
 func (e *PartialError) Error() string {
-	return fmt.Sprintf("feed: parse: truncated feed: read the %d entries before the document breaks off on line %d (%s)",
-		e.Kept, e.Line, strings.TrimPrefix(e.Cause.Error(), "feed: parse: "))
+	entries := "entries"
+	if e.Kept == 1 {
+		entries = "entry"
+	}
+	return fmt.Sprintf("feed: parse: truncated feed: read the %d %s before the document breaks off on line %d (%s)",
+		e.Kept, entries, e.Line, strings.TrimPrefix(e.Cause.Error(), "feed: parse: "))
 }
 
 func (e *PartialError) Unwrap() error { return e.Cause }
