@@ -173,3 +173,24 @@ func TestParseTruncated(t *testing.T) {
 		})
 	}
 }
+
+func TestDeclaresText(t *testing.T) {
+	tests := []struct {
+		in   string
+		want bool
+	}{
+		{`<title type="text">`, true},
+		{`<title type='TEXT'>`, true},
+		{`<content type="text/plain">`, true},
+		{`<title type="html">`, false},
+		{`<title>`, false},
+		{`type=`, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			if got := declaresText([]byte(tt.in)); got != tt.want {
+				t.Errorf("declaresText(%q) = %v", tt.in, got)
+			}
+		})
+	}
+}

@@ -110,7 +110,7 @@ func convertDoc(f *gofeed.Feed, doc []byte, base *url.URL) ([]evidence.Item, err
 		}
 	}
 	var types []entryTypes
-	if f.FeedType == "atom" {
+	if f.FeedType == "atom" && declaresText(doc) {
 		if types = atomTextTypes(doc); len(types) != len(f.Items) {
 			types = nil // the scan and gofeed disagree: assume HTML, as before
 		}

@@ -175,6 +175,21 @@ func atomTextTypes(doc []byte) []entryTypes {
 	}
 }
 
+// declaresText reports whether doc has a type="text…" attribute (any
+// quotes, any case) anywhere: only then is atomTextTypes worth its pass.
+func declaresText(doc []byte) bool {
+	for rest := doc; ; {
+		i := bytes.Index(rest, []byte("type="))
+		if i < 0 {
+			return false
+		}
+		rest = rest[i+len("type="):]
+		if len(rest) > 5 && (rest[0] == '"' || rest[0] == '\'') && bytes.EqualFold(rest[1:5], []byte("text")) {
+			return true
+		}
+	}
+}
+
 // isText reports a construct declared as plain text: its characters are
 // the text, markup included ("Use <blink> sparingly").
 func isText(typ string) bool { return typ == "text" || typ == "text/plain" }
