@@ -81,6 +81,12 @@ func invalid(cause error, format string, args ...any) error {
 // JSON — gives an error wrapping evidence.ErrInvalid that says what was
 // seen ("feed: parse: not a feed (got HTML document)"); so does a feed whose
 // entries all lack a URL. A read error from r is returned wrapped as is.
+//
+// An XML feed cut off before its end (a truncated download: no final
+// "</rss>", or a last entry broken off) gives the entries that end before
+// the damage together with a *PartialError, which the caller should log as
+// a warning and otherwise ignore. It wraps the parse error of the whole
+// document, so a caller that treats every error as a failure stays safe.
 func Parse(r io.Reader, base *url.URL) ([]evidence.Item, error) {
 	body, err := io.ReadAll(io.LimitReader(r, MaxBodySize+1))
 	if err != nil {
@@ -89,29 +95,42 @@ func Parse(r io.Reader, base *url.URL) ([]evidence.Item, error) {
 	if len(body) > MaxBodySize {
 		return nil, invalid(nil, "body larger than %d MiB", MaxBodySize>>20)
 	}
-	f, err := parseBytes(body)
+	f, doc, err := parseBytes(body)
 	if err != nil {
-		return nil, err
+		return recoverTruncated(doc, base, err)
 	}
+	return convertDoc(f, doc, base)
+}
+
+// convertDoc converts a parsed feed; doc is the document gofeed read.
+func convertDoc(f *gofeed.Feed, doc []byte, base *url.URL) ([]evidence.Item, error) {
 	if base == nil {
 		if u, err := url.Parse(strings.TrimSpace(f.Link)); err == nil && u.IsAbs() {
 			base = u
 		}
 	}
-	return convert(f, base)
+	var types []entryTypes
+	if f.FeedType == "atom" && declaresText(doc) {
+		if types = atomTextTypes(doc); len(types) != len(f.Items) {
+			types = nil // the scan and gofeed disagree: assume HTML, as before
+		}
+	}
+	return convert(f, base, types)
 }
 
 // parseBytes checks for the usual non-feeds, fixes the character encoding
-// and runs gofeed.
-func parseBytes(body []byte) (f *gofeed.Feed, err error) {
+// and runs gofeed. It returns the document it gave gofeed (also with an
+// error, when it got that far).
+func parseBytes(body []byte) (f *gofeed.Feed, doc []byte, err error) {
 	body = toUTF8(body)
 	trimmed := bytes.TrimLeftFunc(body, unicode.IsSpace)
 	if len(trimmed) == 0 {
-		return nil, invalid(nil, "empty body")
+		return nil, nil, invalid(nil, "empty body")
 	}
 	if isHTML(trimmed) {
-		return nil, invalid(nil, "not a feed (got HTML document)")
+		return nil, nil, invalid(nil, "not a feed (got HTML document)")
 	}
+	doc = trimmed
 	defer func() {
 		// gofeed is third-party code fed untrusted bytes: a panic in it is
 		// a bad feed, not a crash of the whole run.
@@ -124,17 +143,17 @@ func parseBytes(body []byte) (f *gofeed.Feed, err error) {
 		f, err = parseUndetected(trimmed)
 	}
 	if err != nil {
-		return nil, describe(err)
+		return nil, doc, describe(err)
 	}
 	if f == nil {
-		return nil, invalid(nil, "not a feed (parser returned nothing)")
+		return nil, doc, invalid(nil, "not a feed (parser returned nothing)")
 	}
 	if f.FeedType == "json" && f.FeedVersion == "" && len(f.Items) == 0 {
 		// Any JSON object passes gofeed's detection; an API error message
 		// is not an empty feed.
-		return nil, invalid(nil, "not a feed (JSON without a JSON Feed version)")
+		return nil, doc, invalid(nil, "not a feed (JSON without a JSON Feed version)")
 	}
-	return f, nil
+	return f, doc, nil
 }
 
 // isHTML reports a body that starts as an HTML document.
@@ -223,8 +242,9 @@ func snippet(b []byte) string {
 	return string(r)
 }
 
-// convert maps gofeed's entries to items.
-func convert(f *gofeed.Feed, base *url.URL) ([]evidence.Item, error) {
+// convert maps gofeed's entries to items. types, when not nil, holds the
+// declared type of each entry's text constructs (Atom).
+func convert(f *gofeed.Feed, base *url.URL, types []entryTypes) ([]evidence.Item, error) {
 	entries := f.Items
 	if len(entries) > MaxEntries {
 		entries = entries[:MaxEntries]
@@ -237,9 +257,13 @@ func convert(f *gofeed.Feed, base *url.URL) ([]evidence.Item, error) {
 	items := make([]evidence.Item, 0, len(entries))
 	seen := make(map[string]bool, len(entries))
 	firstLink := ""
-	for _, e := range entries {
+	for i, e := range entries {
 		if e == nil {
 			continue
+		}
+		var et entryTypes
+		if i < len(types) {
+			et = types[i]
 		}
 		if firstLink == "" {
 			firstLink = e.Link
@@ -249,7 +273,7 @@ func convert(f *gofeed.Feed, base *url.URL) ([]evidence.Item, error) {
 			continue
 		}
 		seen[u] = true
-		items = append(items, convertItem(e, u, feedAuthors))
+		items = append(items, convertItem(e, u, feedAuthors, et))
 	}
 	if len(items) == 0 && len(entries) > 0 {
 		return nil, invalid(nil, "none of %d entries has a usable URL (first link %q)", len(entries), firstLink)
@@ -278,24 +302,31 @@ func entryURL(e *gofeed.Item, base *url.URL) string {
 	return ""
 }
 
-func convertItem(e *gofeed.Item, u string, feedAuthors []string) evidence.Item {
+func convertItem(e *gofeed.Item, u string, feedAuthors []string, et entryTypes) evidence.Item {
 	it := evidence.Item{
 		URL:        u,
-		Title:      text.PlainText(e.Title),
+		Title:      plain(e.Title, et.title),
 		Authors:    []string{},
 		PDFURLs:    []string{},
 		Provenance: map[string]string{"url": Layer},
 	}
 	// Each HTML field is read once. The body comes from the content, or
 	// from the description when the content is blank (PlainText of white
-	// space alone is "", so content stays "" then).
-	description := text.PlainText(e.Description)
+	// space alone is "", so content stays "" then). Links come from the
+	// same field, when it is HTML.
+	description := plain(e.Description, et.summary)
 	contentHTML, content, body := e.Content, "", description
 	if strings.TrimSpace(contentHTML) == "" {
 		contentHTML = e.Description
+		if isText(et.summary) {
+			contentHTML = ""
+		}
 	} else {
-		content = text.PlainText(e.Content)
+		content = plain(e.Content, et.content)
 		body = content
+		if isText(et.content) {
+			contentHTML = ""
+		}
 	}
 
 	it.Summary = cleanSummary(description)
@@ -333,7 +364,13 @@ func convertItem(e *gofeed.Item, u string, feedAuthors []string) evidence.Item {
 	it.Categories = categories(e.Categories)
 
 	it.Published = goodDate(e.PublishedParsed)
+	if it.Published == nil {
+		it.Published = dcTermsDate(e.Extensions, "issued", "created")
+	}
 	it.Updated = goodDate(e.UpdatedParsed)
+	if it.Updated == nil {
+		it.Updated = dcTermsDate(e.Extensions, "modified")
+	}
 	if it.Published == nil && it.Updated != nil {
 		p := *it.Updated
 		it.Published = &p
@@ -402,8 +439,15 @@ func categories(in []string) []string {
 func authors(persons []*gofeed.Person, raw []string) []string {
 	var names []string
 	for _, p := range persons {
-		if p != nil {
+		switch {
+		case p == nil:
+		case strings.TrimSpace(p.Name) != "":
 			names = append(names, p.Name)
+		default:
+			// gofeed reads an RSS <author>Jane Doe &lt;jane@…&gt;</author>
+			// as all e-mail and no name; stripEmail keeps the name (and
+			// drops a bare address).
+			names = append(names, p.Email)
 		}
 	}
 	names = append(names, raw...)

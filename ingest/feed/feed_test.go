@@ -101,6 +101,7 @@ func TestParse(t *testing.T) {
 		file    string
 		base    string // feed URL; feedURL when ""
 		wantErr string // prefix of the message; "" means success
+		warn    string // prefix of a *PartialError returned with the items
 		items   int
 		check   func(t *testing.T, items []evidence.Item)
 	}{
@@ -143,6 +144,14 @@ func TestParse(t *testing.T) {
 		{file: "sitemap.xml", wantErr: "feed: parse: not a feed (root element <urlset>)"},
 		{file: "robots.txt", wantErr: `feed: parse: not a feed (got text starting "User-agent`},
 		{file: "no_urls.xml", wantErr: "feed: parse: none of 2 entries has a usable URL"},
+		{file: "truncated_rss.xml", items: 3, check: checkTitles("Item 1: peer support in crisis care", "Item 2: peer support in crisis care", "Item 3: peer support in crisis care"),
+			warn: "feed: parse: truncated feed: read the 3 entries before the document breaks off on line 30 (XML syntax error on line 30: unexpected EOF in CDATA section)"},
+		{file: "truncated_atom.xml", items: 2, check: checkTitles("Briefing 60: children’s mental health", "Briefing 61: money and mental health"),
+			warn: "feed: parse: truncated feed: read the 2 entries before the document breaks off on line 22 (XML syntax error on line 22: unexpected EOF)"},
+		{file: "dcterms.xml", base: "https://www.kingsfund.org.uk/feed", items: 6, check: checkDCTerms},
+		{file: "authors_email.xml", items: 5, check: checkAuthorsEmail},
+		{file: "atom_text_types.xml", base: "https://www.kingsfund.org.uk/feed", items: 4, check: checkTextTypes},
+		{file: "mathml.xml", items: 2, check: checkMathML},
 	}
 	seen := map[string]bool{}
 	for _, tt := range tests {
@@ -159,6 +168,19 @@ func TestParse(t *testing.T) {
 			}
 			items, err := Parse(f, mustURL(t, base))
 			checkGolden(t, strings.TrimSuffix(tt.file, filepath.Ext(tt.file)), toGolden(items, err))
+			if tt.warn != "" {
+				var pe *PartialError
+				if !errors.As(err, &pe) || !errors.Is(err, evidence.ErrInvalid) {
+					t.Fatalf("error %v (%d items), want a *PartialError wrapping evidence.ErrInvalid", err, len(items))
+				}
+				if !strings.HasPrefix(err.Error(), tt.warn) {
+					t.Errorf("warning %q, want it to start %q", err, tt.warn)
+				}
+				if pe.Kept != tt.items {
+					t.Errorf("PartialError.Kept = %d, want %d", pe.Kept, tt.items)
+				}
+				err = nil
+			}
 			if tt.wantErr != "" {
 				if err == nil {
 					t.Fatalf("got %d items, want error %q", len(items), tt.wantErr)
@@ -416,7 +438,7 @@ func TestParseErrors(t *testing.T) {
 		{"JSON object", `{"error": "rate limited"}`, "feed: parse: not a feed (JSON without a JSON Feed version)"},
 		{"JSON array", `[1, 2]`, "feed: parse: not a feed (JSON that is not a JSON Feed)"},
 		{"broken JSON", `{"version": "https://jsonfeed.org/version/1.1", "items": [`, "feed: parse: JSON: "},
-		{"truncated RSS", `<rss version="2.0"><channel><item><title>x`, "feed: parse: XML syntax error on line 1: unexpected EOF"},
+		{"truncated RSS before its first item ends", `<rss version="2.0"><channel><item><title>x`, "feed: parse: truncated feed: the document breaks off on line 1 before its first entry ends (XML syntax error on line 1: unexpected EOF)"},
 		{"XML without root", `<?xml version="1.0"?><!-- nothing -->`, "feed: parse: not a feed (no root element)"},
 	}
 	for _, tt := range tests {
@@ -607,10 +629,17 @@ func FuzzParse(f *testing.F) {
 			if !errors.Is(err, evidence.ErrInvalid) {
 				t.Fatalf("error %v does not wrap ErrInvalid", err)
 			}
-			if len(items) != 0 {
+			var pe *PartialError
+			if errors.As(err, &pe) {
+				if len(items) == 0 || len(items) > pe.Kept {
+					t.Fatalf("%d items from %d entries with %v", len(items), pe.Kept, err)
+				}
+			} else if len(items) != 0 {
 				t.Fatalf("items with an error")
 			}
-			return
+			if len(items) == 0 {
+				return
+			}
 		}
 		if len(items) > MaxEntries {
 			t.Fatalf("%d items", len(items))

@@ -69,6 +69,7 @@ func (s *runeSrc) next() (rune, int, bool) {
 type bibSyntax struct {
 	line int
 	msg  string
+	eof  bool // the input ended inside the entry
 }
 
 func (e *bibSyntax) Error() string { return e.msg }
@@ -91,6 +92,9 @@ type bibParser struct {
 	// afterEntry: only white space since the last entry ended, so an @
 	// here starts an entry even in the middle of a line.
 	afterEntry bool
+	// keyed: the current entry was read up to its key, so it is a BibTeX
+	// entry even when a syntax error follows.
+	keyed bool
 }
 
 // defaultMacros are BibTeX's predefined month strings.
@@ -116,15 +120,22 @@ const maxMacros = 10000
 // Unicode: {\'e} → é, \"{o} → ö, {\ss} → ß, \& → &, -- → –.
 //
 // A syntax error is reported at the entry's line, and reading resumes at
-// the next line that starts with @.
+// the next line that starts with @; an entry the input ends inside (braces
+// not balanced at the end of the file) is reported as truncated. Input
+// without a single @type{key, …} entry is a *NoRecordsError.
 func ParseBibTeX(r io.Reader, fn func(Record) error) error {
-	p := &bibParser{src: &runeSrc{lr: newLineReader(r, MaxRecordBytes)}, macros: map[string]string{}, afterEntry: true}
+	in := &textSniffer{r: r}
+	p := &bibParser{src: &runeSrc{lr: newLineReader(in, MaxRecordBytes)}, macros: map[string]string{}, afterEntry: true}
 	for k, v := range defaultMacros {
 		p.macros[k] = v
 	}
+	g := &recognizer{fn: fn, format: BibTeX}
 	for {
 		if !p.skipToAt() {
-			return p.end()
+			if err := p.end(); err != nil {
+				return err
+			}
+			return g.end(in)
 		}
 		line := p.src.lineNo
 		e, err := p.entry(line)
@@ -133,10 +144,13 @@ func ParseBibTeX(r io.Reader, fn func(Record) error) error {
 		switch {
 		case errors.As(err, &syn):
 			msg := syn.msg
-			if syn.line != line {
+			switch {
+			case syn.eof:
+				msg = fmt.Sprintf("record truncated at end of file (%s; the file ends at line %d)", msg, syn.line)
+			case syn.line != line:
 				msg += fmt.Sprintf(" (on line %d)", syn.line)
 			}
-			if err := fn(Record{Line: line, Err: bad("%s", msg)}); err != nil {
+			if err := g.emit(Record{Line: line, Err: bad("%s", msg)}, p.keyed); err != nil {
 				return err
 			}
 			continue
@@ -145,7 +159,7 @@ func ParseBibTeX(r io.Reader, fn func(Record) error) error {
 		case e == nil: // @comment, @preamble, @string
 			continue
 		}
-		if err := fn(e.record()); err != nil {
+		if err := g.emit(e.record(), true); err != nil {
 			return err
 		}
 	}
@@ -157,6 +171,12 @@ func (p *bibParser) end() error {
 		return nil
 	}
 	return readError(BibTeX, p.src.lineNo+1, p.src.err)
+}
+
+// truncated is the syntax error of an entry the input ends inside (a read
+// error is no truncation: end reports it).
+func (p *bibParser) truncated(format string, a ...any) error {
+	return &bibSyntax{line: p.src.lineNo, msg: fmt.Sprintf(format, a...), eof: errors.Is(p.src.err, io.EOF)}
 }
 
 // skipToAt consumes up to the next @ that starts an entry (leaving it
@@ -209,7 +229,7 @@ func (p *bibParser) mustRead(what string) (rune, error) {
 		return 0, err
 	}
 	if !ok {
-		return 0, p.syntax("unexpected end of file in %s", what)
+		return 0, p.truncated("%s is not closed", what)
 	}
 	return r, nil
 }
@@ -260,7 +280,7 @@ func isIdentRune(r rune) bool {
 // entry reads one @… construct. It returns nil for @comment, @preamble and
 // @string.
 func (p *bibParser) entry(line int) (*bibEntry, error) {
-	p.size = 0
+	p.size, p.keyed = 0, false
 	if _, _, err := p.read(); err != nil { // the @
 		return nil, err
 	}
@@ -318,7 +338,7 @@ func (p *bibParser) entry(line int) (*bibEntry, error) {
 	for {
 		r, ok := p.src.peek()
 		if !ok {
-			return nil, p.syntax("@%s: unexpected end of file in the key", typ)
+			return nil, p.truncated("@%s: the key is not closed", typ)
 		}
 		if r == ',' || r == closing {
 			break
@@ -332,6 +352,12 @@ func (p *bibParser) entry(line int) (*bibEntry, error) {
 		key.WriteRune(r)
 	}
 	e.key = strings.TrimSpace(key.String())
+	if strings.ContainsAny(e.key, " \t") {
+		// Not a key: CSS ("@font-face { font-family: X; }") or a missing
+		// comma.
+		return nil, p.syntax("@%s: the key %q contains white space (a comma missing after the key?)", typ, clip(e.key, 80))
+	}
+	p.keyed = true
 	where := "@" + typ
 	if e.key != "" {
 		where += "{" + clip(e.key, 80) + "}"
@@ -377,7 +403,7 @@ func (p *bibParser) fields(closing rune, where string) ([]bibField, error) {
 		}
 		r, ok := p.src.peek()
 		if !ok {
-			return nil, p.syntax("%s: unexpected end of file (missing %c)", where, closing)
+			return nil, p.truncated("%s: missing %c", where, closing)
 		}
 		if r == closing {
 			p.read()
@@ -412,7 +438,7 @@ func (p *bibParser) fields(closing rune, where string) ([]bibField, error) {
 		sep, ok := p.src.peek()
 		switch {
 		case !ok:
-			return nil, p.syntax("%s: unexpected end of file (missing %c)", where, closing)
+			return nil, p.truncated("%s: missing %c", where, closing)
 		case sep == ',':
 			p.read()
 		case sep == closing:
@@ -434,7 +460,7 @@ func (p *bibParser) value(where, field string) (string, error) {
 		}
 		r, ok := p.src.peek()
 		if !ok {
-			return "", p.syntax("%s: unexpected end of file in field %q", where, field)
+			return "", p.truncated("%s: field %q has no value", where, field)
 		}
 		switch {
 		case r == '{':
@@ -489,7 +515,7 @@ func (p *bibParser) delimited(b *strings.Builder, end rune, where, field string)
 			return err
 		}
 		if !ok {
-			return p.syntax("%s: unexpected end of file in field %q", where, field)
+			return p.truncated("%s: field %q is not closed (missing %c)", where, field, end)
 		}
 		switch {
 		case r == '{':

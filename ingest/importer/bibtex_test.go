@@ -160,7 +160,7 @@ func TestParseBibTeX(t *testing.T) {
 			name: "unterminated entry at end of file",
 			in:   "@article{x, title = {T}, url = {https://example.org/x}",
 			check: func(t *testing.T, recs []Record) {
-				if r := only(t, recs); r.Err == nil || !strings.Contains(r.Err.Error(), "unexpected end of file") {
+				if r := only(t, recs); r.Err == nil || r.Err.Error() != "record truncated at end of file (@article{x}: missing }; the file ends at line 1)" {
 					t.Errorf("err %v", r.Err)
 				}
 			},

@@ -79,8 +79,9 @@ type Report struct {
 // links to it resolve. Bad records are listed in the report and the others
 // still go in.
 //
-// The error is non-nil only when reading fails, the store fails or ctx is
-// done; the report then covers the records handled before.
+// The error is non-nil only when reading fails, the input holds no record
+// at all (*NoRecordsError), the store fails or ctx is done; the report then
+// covers the records handled before.
 func Import(ctx context.Context, r io.Reader, f Format, opts Options) (Report, error) {
 	if opts.Store == nil || opts.Sites == nil {
 		return Report{}, fmt.Errorf("importer: import: Store and Sites are required: %w", evidence.ErrInvalid)

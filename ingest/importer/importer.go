@@ -107,8 +107,12 @@ type RecordError struct {
 func (e RecordError) Error() string { return fmt.Sprintf("line %d: %s", e.Line, e.Message) }
 
 // Parse reads r in format f and calls fn with each record in file order. It
-// returns nil at the end of the input, fn's error if fn returns one (which
-// stops the parse), or a wrapped read error.
+// returns nil at the end of the input, a *NoRecordsError when the input held
+// no record of the format at all (empty, binary, another format: the bad
+// lines found are then not handed to fn, unless there were more than a
+// hundred), fn's error if fn returns one (which stops the parse), or a
+// wrapped read error. A last record cut off by the end of the input is a bad
+// record "record truncated at end of file (…)".
 func Parse(r io.Reader, f Format, fn func(Record) error) error {
 	switch f {
 	case JSONL:

@@ -41,19 +41,43 @@ type jsonRecord struct {
 // take RFC 3339, or a date alone ("2024-03-05", "2024-03", "2024"; the
 // provenance then notes the precision). topics and categories both become
 // the item's categories: topics proper are the taxonomy's, assigned on
-// indexing.
+// indexing. A last line cut off in the middle of its object is reported as
+// truncated; input without a single JSON object line is a *NoRecordsError.
 func ParseJSONL(r io.Reader, fn func(Record) error) error {
-	lr := newLineReader(r, MaxRecordBytes)
+	in := &textSniffer{r: r}
+	lr := newLineReader(in, MaxRecordBytes)
+	g := &recognizer{fn: fn, format: JSONL}
+	// A line whose JSON ends too early is held until the next line shows
+	// whether it was the last one.
+	var cut *Record
+	flushCut := func(atEOF bool) error {
+		if cut == nil {
+			return nil
+		}
+		rec := *cut
+		cut = nil
+		if atEOF {
+			rec.Err = bad("record truncated at end of file (the line ends before its JSON object is closed)")
+			return g.emit(rec, true)
+		}
+		return g.emit(rec, false)
+	}
 	for {
 		line, tooLong, err := lr.next()
 		if errors.Is(err, io.EOF) {
-			return nil
+			if err := flushCut(true); err != nil {
+				return err
+			}
+			return g.end(in)
 		}
 		if err != nil {
 			return readError(JSONL, lr.n+1, err)
 		}
 		if tooLong {
-			if err := fn(Record{Line: lr.n, Err: bad("line is longer than %d bytes", MaxRecordBytes)}); err != nil {
+			if err := flushCut(false); err != nil {
+				return err
+			}
+			if err := g.emit(Record{Line: lr.n, Err: bad("line is longer than %d bytes", MaxRecordBytes)}, bytes.HasPrefix(bytes.TrimSpace(line), []byte("{"))); err != nil {
 				return err
 			}
 			continue
@@ -61,16 +85,31 @@ func ParseJSONL(r io.Reader, fn func(Record) error) error {
 		if len(bytes.TrimSpace(line)) == 0 {
 			continue
 		}
-		if err := fn(parseJSONLine(line, lr.n)); err != nil {
+		if err := flushCut(false); err != nil {
+			return err
+		}
+		rec, object, truncated := parseJSONLine(line, lr.n)
+		if truncated {
+			cut = &rec
+			continue
+		}
+		if err := g.emit(rec, object); err != nil {
 			return err
 		}
 	}
 }
 
-func parseJSONLine(line []byte, n int) Record {
+// parseJSONLine reads one line. object reports a JSON object (the record
+// may still be bad); truncated, JSON that ends before its object closes.
+func parseJSONLine(line []byte, n int) (rec Record, object, truncated bool) {
 	var jr jsonRecord
 	if err := json.Unmarshal(line, &jr); err != nil {
-		return Record{Line: n, Err: bad("%s", jsonProblem(err))}
+		var se *json.SyntaxError
+		var te *json.UnmarshalTypeError
+		object = errors.As(err, &te) && te.Field != ""
+		truncated = errors.As(err, &se) && se.Error() == "unexpected end of JSON input" &&
+			bytes.HasPrefix(bytes.TrimSpace(bytes.TrimPrefix(line, bom)), []byte("{"))
+		return Record{Line: n, Err: bad("%s", jsonProblem(err))}, object, truncated
 	}
 	d := &draft{
 		format: JSONL, line: n, title: jr.Title, summary: jr.Summary, body: jr.Body,
@@ -113,7 +152,7 @@ func parseJSONLine(line []byte, n int) Record {
 			d.firstSeen = t.UTC()
 		}
 	}
-	return d.record()
+	return d.record(), true, false
 }
 
 // jsonProblem says what is wrong with a JSON line in a librarian's terms.

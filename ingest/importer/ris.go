@@ -5,14 +5,19 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 )
 
 // risField is one tagged line (with its continuation lines) of an RIS
 // record.
-type risField struct{ tag, value string }
+type risField struct {
+	tag, value string
+	line       int
+}
 
 type risRecord struct {
 	start    int
+	last     int // line of the record's last field
 	fields   []risField
 	size     int
 	problems []string
@@ -25,10 +30,16 @@ type risRecord struct {
 // precise wins), AB/N2 summary, UR/LK/L2 URL, L1/L4 documents, DO DOI, KW
 // keywords (categories), M3 type of work ("Briefing paper" makes a
 // briefing). Lines that do not start with a tag continue the field before
-// them. Text outside records is reported once per run of lines; a record
-// missing its ER ends at the next TY or at the end of the input.
+// them. A PY, Y1 or DA without a 4-digit year ("PY  - 20", "n.d.") makes
+// its record bad, naming the line; free text with one ("Spring 2019") gives
+// the year. Text outside records is reported once per run of
+// lines; a record missing its ER ends at the next TY, and one still open at
+// the end of the input is reported as truncated. Input without a single TY
+// line is a *NoRecordsError.
 func ParseRIS(r io.Reader, fn func(Record) error) error {
-	lr := newLineReader(r, MaxRecordBytes)
+	in := &textSniffer{r: r}
+	lr := newLineReader(in, MaxRecordBytes)
+	g := &recognizer{fn: fn, format: RIS}
 	var (
 		cur   *risRecord
 		stray int // first line of text outside any record, 0 if none
@@ -39,7 +50,7 @@ func ParseRIS(r io.Reader, fn func(Record) error) error {
 		}
 		n := stray
 		stray = 0
-		return fn(Record{Line: n, Err: bad(`text outside a record (records start with a TY line)`)})
+		return g.emit(Record{Line: n, Err: bad(`text outside a record (records start with a TY line)`)}, false)
 	}
 	emit := func() error {
 		if cur == nil {
@@ -47,7 +58,7 @@ func ParseRIS(r io.Reader, fn func(Record) error) error {
 		}
 		rec := cur.record()
 		cur = nil
-		return fn(rec)
+		return g.emit(rec, true)
 	}
 	for {
 		raw, tooLong, err := lr.next()
@@ -55,7 +66,13 @@ func ParseRIS(r io.Reader, fn func(Record) error) error {
 			if err := flushStray(); err != nil {
 				return err
 			}
-			return emit()
+			if cur != nil {
+				cur.problems = append([]string{fmt.Sprintf("record truncated at end of file (no ER line after line %d)", cur.last)}, cur.problems...)
+			}
+			if err := emit(); err != nil {
+				return err
+			}
+			return g.end(in)
 		}
 		if err != nil {
 			return readError(RIS, lr.n+1, err)
@@ -82,7 +99,7 @@ func ParseRIS(r io.Reader, fn func(Record) error) error {
 				return err
 			}
 			cur = &risRecord{start: lr.n}
-			cur.add(tag, value)
+			cur.add(tag, value, lr.n)
 		case ok && tag == "ER":
 			if err := emit(); err != nil {
 				return err
@@ -92,10 +109,11 @@ func ParseRIS(r io.Reader, fn func(Record) error) error {
 				stray = lr.n
 			}
 		case ok:
-			cur.add(tag, value)
+			cur.add(tag, value, lr.n)
 		case len(cur.fields) > 0:
 			// A continuation line (wrapped abstract or title).
 			cur.extend(strings.TrimSpace(line))
+			cur.last = lr.n
 		}
 	}
 }
@@ -131,13 +149,14 @@ func (r *risRecord) problem(msg string) {
 	r.problems = append(r.problems, msg)
 }
 
-func (r *risRecord) add(tag, value string) {
+func (r *risRecord) add(tag, value string, line int) {
+	r.last = line
 	if r.size+len(value) > MaxRecordBytes {
 		r.problem(fmt.Sprintf("record is longer than %d bytes", MaxRecordBytes))
 		return
 	}
 	r.size += len(value)
-	r.fields = append(r.fields, risField{tag: tag, value: value})
+	r.fields = append(r.fields, risField{tag: tag, value: value, line: line})
 }
 
 func (r *risRecord) extend(more string) {
@@ -170,6 +189,11 @@ func (r *risRecord) record() Record {
 			first[f.tag] = v
 		}
 		switch f.tag {
+		case "PY", "Y1", "DA":
+			if _, p := risDate(v); p == precNone {
+				d.problems = append(d.problems, fmt.Sprintf("line %d: %s %q is not a date (want a 4-digit year: YYYY, YYYY/MM/DD/ or YYYY-MM-DD, years %d to %d)",
+					f.line, f.tag, clip(v, 100), minYear, maxYear-1))
+			}
 		case "AU", "A1":
 			d.authors = append(d.authors, v)
 		case "UR", "LK", "L2":
@@ -193,7 +217,7 @@ func (r *risRecord) record() Record {
 	}
 	for _, tag := range []string{"PY", "Y1", "DA"} {
 		if v := first[tag]; v != "" {
-			if t, p := parseDate(v); p > d.pubPrec {
+			if t, p := risDate(v); p > d.pubPrec {
 				d.published, d.pubPrec = t, p
 			}
 		}
@@ -214,4 +238,13 @@ func firstOf(m map[string]string, keys ...string) string {
 // space or semicolons).
 func splitURLs(s string) []string {
 	return strings.FieldsFunc(s, func(r rune) bool { return r == ';' || r == ' ' || r == '\t' })
+}
+
+// risDate reads an RIS date field: parseDate's forms, else the year of a
+// free text holding one ("Spring 2020"); precNone without a 4-digit year.
+func risDate(v string) (time.Time, precision) {
+	if t, p := parseDate(v); p != precNone {
+		return t, p
+	}
+	return dateParts(v, "", "")
 }

@@ -45,8 +45,8 @@ func TestParseRIS(t *testing.T) {
 		check func(t *testing.T, recs []Record)
 	}{
 		{
-			name: "CRLF, BOM, no ER at the end, wrapped title",
-			in:   "\xEF\xBB\xBFTY  - RPRT\r\nTI  - The NHS workforce\r\n  in England\r\nUR  - https://www.kingsfund.org.uk/insight-and-analysis/reports/nhs-workforce\r\n",
+			name: "CRLF, BOM, wrapped title",
+			in:   "\xEF\xBB\xBFTY  - RPRT\r\nTI  - The NHS workforce\r\n  in England\r\nUR  - https://www.kingsfund.org.uk/insight-and-analysis/reports/nhs-workforce\r\nER  - \r\n",
 			check: func(t *testing.T, recs []Record) {
 				r := only(t, recs)
 				if r.Err != nil || r.Item.Title != "The NHS workforce in England" || r.Item.Type != "report" || r.Line != 1 {
@@ -98,6 +98,26 @@ func TestParseRIS(t *testing.T) {
 				it := only(t, recs).Item
 				if len([]rune(it.Summary)) > SummaryMax || !strings.HasSuffix(it.Summary, ".") || len(it.Body) < 1500 {
 					t.Errorf("summary %d runes, body %d bytes", len([]rune(it.Summary)), len(it.Body))
+				}
+			},
+		},
+		{
+			name: "a date that is not a 4-digit year is a bad field, named by its line",
+			in: "TY  - JOUR\nTI  - T\nUR  - https://example.org/t\nPY  - 20\nER  - \nTY  - JOUR\nTI  - U\nUR  - https://example.org/u\nY1  - 2020/05/\nDA  - 12 May 2020\nER  - \n" +
+				"TY  - JOUR\nTI  - V\nUR  - https://example.org/v\nPY  - Spring 2019\nER  - \nTY  - JOUR\nTI  - W\nUR  - https://example.org/w\nPY  - n.d.\nER  - \n",
+			check: func(t *testing.T, recs []Record) {
+				want := `line 4: PY "20" is not a date (want a 4-digit year: YYYY, YYYY/MM/DD/ or YYYY-MM-DD, years 1000 to 2099)`
+				if len(recs) != 4 || recs[0].Err == nil || recs[0].Err.Error() != want || recs[1].Err != nil {
+					t.Fatalf("records %+v, want the first bad: %s", recs, want)
+				}
+				if p := recs[1].Item.Published; p == nil || p.Day() != 12 {
+					t.Errorf("DA wins over Y1: published %v", p)
+				}
+				if p := recs[2].Item.Published; recs[2].Err != nil || p == nil || p.Year() != 2019 || recs[2].Item.Provenance["published"] != "import:ris (year only)" {
+					t.Errorf("a free-text date with a year: %+v", recs[2])
+				}
+				if recs[3].Err == nil || !strings.Contains(recs[3].Err.Error(), `line 20: PY "n.d." is not a date`) {
+					t.Errorf("no year at all: %v", recs[3].Err)
 				}
 			},
 		},

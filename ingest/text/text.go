@@ -20,13 +20,19 @@ import (
 	"golang.org/x/net/html/atom"
 )
 
-// dropped elements: their content is never text a reader sees.
+// dropped elements: their content is never text a reader sees. MathML
+// (<math>) is text: a formula's identifiers, numbers and operators are
+// kept, each a word, but not its annotations (TeX source and the like,
+// which repeat it).
 var dropped = map[atom.Atom]bool{
 	atom.Script: true, atom.Style: true, atom.Noscript: true, atom.Template: true,
 	atom.Head: true, atom.Iframe: true, atom.Noembed: true, atom.Noframes: true,
-	atom.Svg: true, atom.Math: true, atom.Canvas: true, atom.Object: true,
+	atom.Svg: true, atom.Canvas: true, atom.Object: true,
 	atom.Embed: true, atom.Select: true,
 }
+
+// mathTokens are the MathML token elements: each is a word of its own.
+var mathTokens = map[string]bool{"mi": true, "mn": true, "mo": true, "ms": true, "mtext": true}
 
 // blocks are the elements that break a line: text either side of them never
 // runs together ("a</p><p>b" is "a b", "<b>w</b>ord" is "word").
@@ -104,6 +110,14 @@ func writeText(b *strings.Builder, n *html.Node) {
 			b.WriteByte('\n')
 			return
 		}
+		if n.Namespace == "math" {
+			switch {
+			case n.DataAtom == atom.Annotation || n.DataAtom == atom.AnnotationXml:
+				return
+			case mathTokens[n.Data]:
+				b.WriteByte(' ') // "x+1" is "x + 1"; "1/ARR," stays "1 ARR,"
+			}
+		}
 		if blocks[n.DataAtom] {
 			b.WriteByte('\n')
 			defer b.WriteByte('\n')
@@ -143,7 +157,8 @@ func clean(s string) string {
 	if indexFold(out, "<script") < 0 {
 		return out
 	}
-	// Drop the "<" of every "<script", in one pass.
+	// Drop the "<" of every "<script", in one pass, and any "<" just
+	// before it ("<<script" must not become "<script").
 	var d strings.Builder
 	d.Grow(len(out))
 	for {
@@ -152,7 +167,7 @@ func clean(s string) string {
 			d.WriteString(out)
 			return d.String()
 		}
-		d.WriteString(out[:i])
+		d.WriteString(strings.TrimRight(out[:i], "<"))
 		out = out[i+1:]
 	}
 }
@@ -396,4 +411,12 @@ var (
 // 1990-01-01 (inclusive) to 2100-01-01 (exclusive), UTC.
 func PlausibleDate(t time.Time) bool {
 	return !t.Before(minDate) && t.Before(maxDate)
+}
+
+// Literal returns text that is already plain — an Atom title declared
+// type="text" — as it is stored: like Collapse, and like PlainText never
+// containing "<script", but markup and entities are kept as the characters
+// they are ("Use <blink> sparingly" stays so).
+func Literal(s string) string {
+	return clean(strings.ToValidUTF8(s, "\uFFFD"))
 }

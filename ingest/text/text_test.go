@@ -34,6 +34,9 @@ func TestPlainText(t *testing.T) {
 		{"invalid utf-8", "bad \xff byte", "bad \uFFFD byte"},
 		{"textarea with script text", "<textarea><script>x</script></textarea>", ""},
 		{"wordpress excerpt", `<p>The Mental Elf reports on a trial&#8230; [&hellip;]</p>`, "The Mental Elf reports on a trial… […]"},
+		{"MathML text kept, tokens apart", `Cohen's <math><mi>d</mi><mo>=</mo><mn>0.42</mn></math>, a <math display="block"><mfrac><mn>1</mn><mi>ARR</mi></mfrac></math>.`, "Cohen's d = 0.42, a 1 ARR."},
+		{"MathML annotations dropped", `<math><semantics><mi>x</mi><annotation encoding="application/x-tex">x^2</annotation><annotation-xml encoding="MathML-Content"><ci>x</ci></annotation-xml></semantics></math>`, "x"},
+		{"svg still dropped", `a<svg><text>chart label</text></svg>b`, "a b"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -162,6 +165,8 @@ func FuzzPlainText(f *testing.F) {
 		"It&amp;#8217;s",
 		"plain text",
 		"\xff\xfe<p>",
+		"<math><mi>x</mi><mo>+</mo><mn>1</mn><annotation>x+1</annotation></math>",
+		"<math><mi>&lt;script&gt;</mi><mtext><script>x</script></mtext><annotation-xml><p>y</p></annotation-xml></math>",
 	} {
 		f.Add(s)
 	}
@@ -184,6 +189,11 @@ func FuzzPlainText(f *testing.F) {
 		if out != strings.TrimSpace(out) || strings.Contains(out, "  ") {
 			t.Fatalf("white space not collapsed: %q", out)
 		}
+		// Literal keeps markup as text, with the same guarantees.
+		lit := Literal(in)
+		if !utf8.ValidString(lit) || strings.Contains(strings.ToLower(lit), "<script") || lit != strings.TrimSpace(lit) || strings.Contains(lit, "  ") {
+			t.Fatalf("Literal(%q) = %q", in, lit)
+		}
 		// A script element with a marker inside never leaks its content,
 		// whatever comes before it, when the prefix leaves the parser in
 		// normal content.
@@ -194,4 +204,22 @@ func FuzzPlainText(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestLiteral(t *testing.T) {
+	tests := []struct{ name, in, want string }{
+		{"markup is text", "Why the <blink> tag had to go", "Why the <blink> tag had to go"},
+		{"entities are text", "Line one<br />line &amp; two", "Line one<br />line &amp; two"},
+		{"white space collapsed", "  a \n\t b\u200B ", "a b"},
+		{"script defused", "x <SCRIPT>alert(1)</script>", "x SCRIPT>alert(1)</script>"},
+		{"script defused after a <", "a <<sCript>", "a sCript>"},
+		{"invalid utf-8", "bad \xff byte", "bad \uFFFD byte"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := Literal(tt.in); got != tt.want {
+				t.Errorf("Literal(%q) = %q, want %q", tt.in, got, tt.want)
+			}
+		})
+	}
 }
