@@ -2,7 +2,9 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"errors"
+	"path/filepath"
 	"slices"
 	"testing"
 
@@ -177,5 +179,25 @@ func TestTopicCounts(t *testing.T) {
 				t.Errorf("TopicCounts(%v) = %v, want %v", tt.primary, got, tt.want)
 			}
 		})
+	}
+}
+
+// Items stored before migration 0004 have no stored topics: the migration
+// makes them pending, so the next sync tags and stores them.
+func TestMigration0004MakesItemsPending(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "evidence.db")
+	createV1(t, path, [][3]string{{"https://www.kingsfund.org.uk/a", "A", ""}, {"https://www.kingsfund.org.uk/b", "B", ""}})
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.ExecContext(ctx, `UPDATE items SET indexed_hash = content_hash`); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	s := openAt(t, path, newClock())
+	if n, err := s.CountPending(ctx); err != nil || n != 2 {
+		t.Errorf("CountPending after migrating = %d, %v; want both items pending", n, err)
 	}
 }
