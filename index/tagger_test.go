@@ -117,3 +117,21 @@ func TestIndexTopicsAgreeWithTag(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkTag is what the sync step adds before indexing: tagging 1,000
+// items with a 24-topic taxonomy (analysis and matching), to set beside
+// BenchmarkIndexTopics.
+func BenchmarkTag(b *testing.B) {
+	items := generate(1000)
+	x, err := Open(b.Context(), Options{Path: filepath.Join(b.TempDir(), "index"), Topics: benchTopics()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer x.Close()
+	for b.Loop() {
+		if _, err := x.Tag(b.Context(), items); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(len(items)), "items/op")
+}
