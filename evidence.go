@@ -64,8 +64,15 @@ type Item struct {
 	Authors   []string   `json:"authors"`
 	// Summary is plain text (HTML stripped, entities decoded, spaces collapsed).
 	Summary string `json:"summary"`
-	// Topics are the taxonomy topics the item is tagged with.
+	// Topics are the taxonomy topics the item is tagged with. As read from
+	// the store they are ordered by strength, strongest first: Topics[0] is
+	// the item's primary topic (see TopicTags). On an item being saved they
+	// are the item's own (given) topics, kept beside the tagger's.
 	Topics []string `json:"topics"`
+	// TopicTags are the stored topics with their strength, strongest first
+	// (the same names as Topics). Filled by the store's readers; not part
+	// of the JSON contract.
+	TopicTags []TopicTag `json:"-"`
 	// Categories are the publisher's own categories/tags, as given.
 	Categories  []string `json:"categories,omitempty"`
 	PDFURLs     []string `json:"pdf_urls"`
@@ -87,6 +94,51 @@ type Item struct {
 	// ContentHash summarises every stored field the publisher controls; an
 	// unchanged hash means the item need not be rewritten or re-indexed.
 	ContentHash string `json:"-"`
+}
+
+// TopicTag is one topic an item is tagged with and how strongly.
+type TopicTag struct {
+	// Name is the topic's name as the tagger keys it (lower case).
+	Name string
+	// Strength orders an item's topics: the strongest is its primary
+	// topic. It grows with the field the topic's terms matched in (title
+	// over summary over body) and with how often they occur.
+	Strength float64
+	// Where is the best field the topic matched in: TopicTitle,
+	// TopicSummary, TopicBody, or TopicGiven for a topic the item came
+	// with (an editor's or an import's).
+	Where string
+	// Hits counts the occurrences of the topic's terms in the title,
+	// summary and body together.
+	Hits int
+}
+
+// Where a topic matched (TopicTag.Where).
+const (
+	TopicGiven   = "given"
+	TopicTitle   = "title"
+	TopicSummary = "summary"
+	TopicBody    = "body"
+	TopicOther   = "other"
+)
+
+// GivenTopics returns the topics it came with, leaving out those the
+// tagger found: the topics to save again when a stored item is changed and
+// saved back (the tagger's are recomputed when it is indexed).
+func (it *Item) GivenTopics() []string {
+	tagged := map[string]bool{}
+	for _, t := range it.TopicTags {
+		if t.Where != TopicGiven {
+			tagged[t.Name] = true
+		}
+	}
+	out := []string{}
+	for _, t := range it.Topics {
+		if !tagged[t] {
+			out = append(out, t)
+		}
+	}
+	return out
 }
 
 // Cite is an external evidence link (a DOI, PubMed, NICE…) found in an item.

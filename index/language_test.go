@@ -282,8 +282,9 @@ func TestTopicTagging(t *testing.T) {
 		topic string
 		want  []string // exactly these are tagged
 	}{
-		// The digital CBT item's body mentions NHS Talking Therapies.
-		{"talking therapies", []string{snapTalking, extraIAPT, snapDigitalCBT}},
+		// The digital CBT item's body mentions NHS Talking Therapies once
+		// in passing: too weak to tag (see keepTag).
+		{"talking therapies", []string{snapTalking, extraIAPT}},
 		{"behaviour change", []string{snapBehaviour, snapUSBehavior}},
 		{"children", []string{extraPediatricED}},
 		{"cbt not insomnia", []string{snapCBTp}},
@@ -309,14 +310,16 @@ func TestTopicTagging(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r.Total < 3 || !slices.Contains(hitIDs(r), snapCBTp) {
+	// (Two items: the behaviour change review names psychosis and
+	// schizophrenia once each in its body only, too weak to tag.)
+	if r.Total < 2 || !slices.Contains(hitIDs(r), snapCBTp) {
 		t.Errorf("psychosis: %v", hitIDs(r))
 	}
 	counts, err := x.TopicCounts(t.Context())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if counts["psychosis"] != int(r.Total) || counts["talking therapies"] != 3 {
+	if counts["psychosis"] != int(r.Total) || counts["talking therapies"] != 2 {
 		t.Errorf("TopicCounts = %v", counts)
 	}
 }
@@ -384,7 +387,9 @@ func TestTopicRetagging(t *testing.T) {
 	if x.TopicsStale() {
 		t.Error("rebuilt index is stale")
 	}
-	if got := tagged(x, "talking therapies"); !slices.Equal(got, sorted(snapTalking, snapDigitalCBT)) {
+	// (The digital CBT item mentions NHS Talking Therapies once in its
+	// body: too weak to tag.)
+	if got := tagged(x, "talking therapies"); !slices.Equal(got, sorted(snapTalking)) {
 		t.Errorf("talking therapies after re-tagging: %v", got)
 	}
 	if got := tagged(x, "psychosis"); len(got) != 0 {

@@ -389,8 +389,22 @@ func (s *Store) CountItems(ctx context.Context) (int, error) {
 	return n, nil
 }
 
-// queryItems runs a SELECT of itemCols and fills in the relations.
+// queryItems runs a SELECT of itemCols and fills in the relations and the
+// stored topics (fillTopics).
 func queryItems(ctx context.Context, q querier, query string, args ...any) ([]evidence.Item, error) {
+	items, err := queryOwnItems(ctx, q, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	if err := fillTopics(ctx, q, items); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+// queryOwnItems is queryItems with each item's Topics its own (the topics
+// column) and no TopicTags: what the tagger starts from.
+func queryOwnItems(ctx context.Context, q querier, query string, args ...any) ([]evidence.Item, error) {
 	rows, err := q.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, err

@@ -13,7 +13,8 @@ import (
 // they differ (or nothing was indexed) form the outbox the indexer drains.
 
 // PendingIndex returns up to limit full items (all when limit <= 0), ordered
-// by id, whose index entry is missing or stale.
+// by id, whose index entry is missing or stale. Their Topics are their own
+// (as saved), not the stored tags: the sync tags them afresh.
 func (s *Store) PendingIndex(ctx context.Context, limit int) ([]evidence.Item, error) {
 	if limit <= 0 {
 		limit = -1
@@ -21,7 +22,7 @@ func (s *Store) PendingIndex(ctx context.Context, limit int) ([]evidence.Item, e
 	var items []evidence.Item
 	err := s.withReadTx(ctx, func(tx *sql.Tx) error {
 		var err error
-		items, err = queryItems(ctx, tx, `SELECT `+itemCols+` FROM items
+		items, err = queryOwnItems(ctx, tx, `SELECT `+itemCols+` FROM items
 			WHERE indexed_hash IS NOT content_hash ORDER BY id LIMIT ?`, limit)
 		return err
 	})

@@ -16,10 +16,13 @@ func newReindexCommand(a *app) *cobra.Command {
 	var jsonOut bool
 	cmd := &cobra.Command{
 		Use:   "reindex",
-		Short: "Rebuild the search index from the store",
+		Short: "Rebuild the search index from the store, re-tagging every item's topics",
 		Long: `Throw the bleve index away and build it again from the SQLite store, the
-system of record. Safe to interrupt: items not yet indexed stay pending and the
-next command that opens the index finishes the job.`,
+system of record, tagging every item afresh with the current topic taxonomy:
+the topics stored with each item (show, exports, topics) and the index's are
+replaced together. Run it after editing the taxonomy. Safe to interrupt: items
+not yet indexed stay pending and the next command that opens the index
+finishes the job (re-tagging them too).`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return a.runReindex(cmd.Context(), jsonOut)

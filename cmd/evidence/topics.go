@@ -27,7 +27,10 @@ type topicCount struct {
 	Name        string `json:"name"`
 	Description string `json:"description,omitempty"`
 	Query       string `json:"query,omitempty"`
-	Items       int    `json:"items"`
+	// Items is how many stored items are tagged with the topic; Primary
+	// how many of them have it as their primary (strongest) topic.
+	Items   int `json:"items"`
+	Primary int `json:"primary"`
 }
 
 func newTopicsCommand(a *app) *cobra.Command {
@@ -35,9 +38,11 @@ func newTopicsCommand(a *app) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "topics",
 		Short: "List the topic taxonomy with the number of items tagged with each topic",
-		Long: `List the topics of the taxonomy (config key topics) with how many indexed
-items each one tags. Items are tagged when indexed; after editing the
-taxonomy run 'evidence reindex' to re-tag everything.`,
+		Long: `List the topics of the taxonomy (config key topics) with how many stored
+items each one tags and how many have it as their primary (strongest) topic.
+Items are tagged as they are indexed, and their topics stored with them, so
+show, search and exports agree; after editing the taxonomy run
+'evidence reindex' to re-tag every item in the store and the index.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return a.runTopics(cmd.Context(), jsonOut)
@@ -52,12 +57,16 @@ func (a *app) runTopics(ctx context.Context, jsonOut bool) error {
 	if err != nil {
 		return err
 	}
-	_, ix, closeAll, err := a.openBoth(ctx, cfg, true)
+	st, ix, closeAll, err := a.openBoth(ctx, cfg, true)
 	if err != nil {
 		return err
 	}
 	defer closeAll()
-	counts, err := ix.TopicCounts(ctx)
+	counts, err := st.TopicCounts(ctx, false)
+	if err != nil {
+		return err
+	}
+	primary, err := st.TopicCounts(ctx, true)
 	if err != nil {
 		return err
 	}
@@ -66,11 +75,11 @@ func (a *app) runTopics(ctx context.Context, jsonOut bool) error {
 	for _, t := range cfg.Topics {
 		key := strings.ToLower(t.Name)
 		known[key] = true
-		out.Topics = append(out.Topics, topicCount{Name: t.Name, Description: t.Description, Query: t.Query, Items: counts[key]})
+		out.Topics = append(out.Topics, topicCount{Name: t.Name, Description: t.Description, Query: t.Query, Items: counts[key], Primary: primary[key]})
 	}
 	for name, n := range counts {
 		if !known[name] {
-			out.Other = append(out.Other, topicCount{Name: name, Items: n})
+			out.Other = append(out.Other, topicCount{Name: name, Items: n, Primary: primary[name]})
 		}
 	}
 	sort.Slice(out.Other, func(i, j int) bool { return out.Other[i].Name < out.Other[j].Name })
@@ -82,8 +91,11 @@ func (a *app) runTopics(ctx context.Context, jsonOut bool) error {
 	for _, t := range out.Topics {
 		width = max(width, len(t.Name))
 	}
+	if len(out.Topics) > 0 {
+		fmt.Fprintf(w, "%-*s %6s %8s  %s\n", width, "topic", "items", "primary", "description")
+	}
 	for _, t := range out.Topics {
-		fmt.Fprintf(w, "%-*s %6d  %s\n", width, t.Name, t.Items, clean(t.Description))
+		fmt.Fprintf(w, "%-*s %6d %8d  %s\n", width, t.Name, t.Items, t.Primary, clean(t.Description))
 	}
 	if len(out.Topics) == 0 {
 		fmt.Fprintln(w, "No topics are configured (config key topics).")
@@ -92,10 +104,10 @@ func (a *app) runTopics(ctx context.Context, jsonOut bool) error {
 		if i == 0 {
 			fmt.Fprintln(w, "\nOther tags on items:")
 		}
-		fmt.Fprintf(w, "%-*s %6d\n", width, clean(t.Name), t.Items)
+		fmt.Fprintf(w, "%-*s %6d %8d\n", width, clean(t.Name), t.Items, t.Primary)
 	}
 	if out.Stale {
-		fmt.Fprintln(w, "\nThe taxonomy has changed since the index was built: run `evidence reindex` to re-tag every item.")
+		fmt.Fprintln(w, "\nThe taxonomy has changed since the index was built: run `evidence reindex` to re-tag every item (store and index).")
 	}
 	return nil
 }

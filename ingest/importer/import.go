@@ -268,6 +268,8 @@ func canonicalAll(sites Sites, urls []string) []string {
 // are unions.
 func merge(stored, imp evidence.Item) evidence.Item {
 	out := stored
+	// Its own topics, that is: the tagger's are re-tagged on indexing.
+	out.Topics, out.TopicTags = stored.GivenTopics(), nil
 	prov := make(map[string]string, len(stored.Provenance)+4)
 	for k, v := range stored.Provenance {
 		prov[k] = v
