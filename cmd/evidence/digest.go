@@ -15,9 +15,7 @@ import (
 	"github.com/evidencetracker/evidence"
 	"github.com/evidencetracker/evidence/config"
 	"github.com/evidencetracker/evidence/digest"
-	"github.com/evidencetracker/evidence/index"
 	"github.com/evidencetracker/evidence/service"
-	"github.com/evidencetracker/evidence/store"
 )
 
 func newDigestCommand(a *app) *cobra.Command {
@@ -120,12 +118,13 @@ func (a *app) runDigestBuild(ctx context.Context, f *digestBuildFlags) error {
 			return usagef("--source %q: no such source (%s)", s, strings.Join(cfg.Sources.IDs(), ", "))
 		}
 	}
-	st, ix, closeAll, err := a.openBoth(ctx, cfg, true)
+	// Topics are tagged in the index's sync step: bring it up to date.
+	st, _, closeAll, err := a.openBoth(ctx, cfg, true)
 	if err != nil {
 		return err
 	}
 	defer closeAll()
-	svc, _, closeMail, err := a.digestServices(cfg, st, ix)
+	svc, _, closeMail, err := a.digestServices(cfg, st)
 	if err != nil {
 		return err
 	}
@@ -201,60 +200,6 @@ func writeFileAtomic(path string, b []byte) error {
 	if err := os.Rename(tmp, path); err != nil {
 		os.Remove(tmp)
 		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return nil
-}
-
-// digestSource is the digest's Store: items from the store, with the
-// topic tags the index gave them (the store does not hold the taxonomy's
-// tags yet; search shows the same ones).
-type digestSource struct {
-	st   *store.Store
-	ix   *index.Index
-	tags map[string][]string
-}
-
-func (s *digestSource) ItemsFirstSeen(ctx context.Context, from, to time.Time) ([]evidence.Item, error) {
-	items, err := s.st.ItemsFirstSeen(ctx, from, to)
-	if err != nil {
-		return nil, err
-	}
-	return items, s.tag(ctx, items)
-}
-
-func (s *digestSource) ItemsByIDs(ctx context.Context, ids []string) ([]evidence.Item, error) {
-	items, err := s.st.ItemsByIDs(ctx, ids)
-	if err != nil {
-		return nil, err
-	}
-	return items, s.tag(ctx, items)
-}
-
-// tag sets each item's topics to the index's tags, reading them all from
-// the index once (a listing of every item, MaxLimit a page).
-func (s *digestSource) tag(ctx context.Context, items []evidence.Item) error {
-	if len(items) == 0 {
-		return nil
-	}
-	if s.tags == nil {
-		s.tags = map[string][]string{}
-		for off := 0; ; off += index.MaxLimit {
-			res, err := s.ix.Search(ctx, index.Query{Limit: index.MaxLimit, Offset: off, NoFacets: true, Sort: index.SortNewest})
-			if err != nil {
-				return fmt.Errorf("digest: topic tags from the index: %w", err)
-			}
-			for _, h := range res.Hits {
-				s.tags[h.ID] = h.Topics
-			}
-			if len(res.Hits) < index.MaxLimit {
-				break
-			}
-		}
-	}
-	for i := range items {
-		if t, ok := s.tags[items[i].ID]; ok {
-			items[i].Topics = t
-		}
 	}
 	return nil
 }

@@ -19,7 +19,6 @@ import (
 	"github.com/evidencetracker/evidence"
 	"github.com/evidencetracker/evidence/config"
 	"github.com/evidencetracker/evidence/digest"
-	"github.com/evidencetracker/evidence/index"
 	"github.com/evidencetracker/evidence/mail"
 	"github.com/evidencetracker/evidence/service"
 	"github.com/evidencetracker/evidence/store"
@@ -104,7 +103,7 @@ func (r storeResolver) Resolve(ctx context.Context, ref string) (evidence.Item, 
 
 // digestServices wires the digest and subscription services over an open
 // store and index; close releases the SMTP connection if one was opened.
-func (a *app) digestServices(cfg *config.Config, st *store.Store, ix *index.Index) (*service.Digests, *service.Subscriptions, func(), error) {
+func (a *app) digestServices(cfg *config.Config, st *store.Store) (*service.Digests, *service.Subscriptions, func(), error) {
 	loc, err := time.LoadLocation(cfg.Digest.Timezone)
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("config digest.timezone %q: %w", cfg.Digest.Timezone, err)
@@ -138,7 +137,7 @@ func (a *app) digestServices(cfg *config.Config, st *store.Store, ix *index.Inde
 		Mailer: lazyMailer(func() (service.Mailer, error) { return transport() }),
 	}
 	d := &service.Digests{
-		Store: st, Items: &digestSource{st: st, ix: ix}, Resolver: storeResolver{st},
+		Store: st, Items: st, Resolver: storeResolver{st},
 		Options: digestOptions(cfg, loc), Subs: subs, From: cfg.SMTP.From, BounceLimit: cfg.Digest.BounceLimit,
 		Transport: func() (mail.Transport, error) { return transport() },
 		Logger:    a.logger(),
@@ -167,12 +166,13 @@ func (a *app) withDigests(ctx context.Context, fn func(*config.Config, *service.
 	if err != nil {
 		return err
 	}
-	st, ix, closeAll, err := a.openBoth(ctx, cfg, true)
+	// Topics are tagged in the index's sync step: bring it up to date.
+	st, _, closeAll, err := a.openBoth(ctx, cfg, true)
 	if err != nil {
 		return err
 	}
 	defer closeAll()
-	d, _, closeMail, err := a.digestServices(cfg, st, ix)
+	d, _, closeMail, err := a.digestServices(cfg, st)
 	if err != nil {
 		return err
 	}
