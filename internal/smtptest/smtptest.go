@@ -69,6 +69,11 @@ type Options struct {
 	Username, Password string
 	// Discard keeps only counts, not message bodies (for benchmarks).
 	Discard bool
+	// Hook, if set, is called at each MAIL FROM and after each message
+	// body is read (before the reply), with how many times that stage has
+	// been reached so far (1, 2, …); a non-nil error is the reply. Tests
+	// use it to kill a sender at an exact point.
+	Hook func(stage Stage, n int) error
 }
 
 // Server is a running SMTP server.
@@ -82,6 +87,7 @@ type Server struct {
 	count  int
 	conns  int
 	faults []*Fault
+	stages map[Stage]int
 	l      net.Listener
 	closed chan struct{}
 	done   chan struct{}
@@ -172,6 +178,20 @@ func (s *Server) Connections() int {
 	return s.conns
 }
 
+func (s *Server) hook(stage Stage) error {
+	if s.opts.Hook == nil {
+		return nil
+	}
+	s.mu.Lock()
+	if s.stages == nil {
+		s.stages = map[Stage]int{}
+	}
+	s.stages[stage]++
+	n := s.stages[stage]
+	s.mu.Unlock()
+	return s.opts.Hook(stage, n)
+}
+
 func (s *Server) fault(stage Stage, to string) *Fault {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -250,6 +270,9 @@ func (ss *session) Mail(from string, _ *smtp.MailOptions) error {
 	if f := ss.s.fault(StageMail, ""); f != nil {
 		return ss.s.apply(f, ss.c)
 	}
+	if err := ss.s.hook(StageMail); err != nil {
+		return err
+	}
 	ss.from = from
 	return nil
 }
@@ -277,6 +300,16 @@ func (ss *session) Data(r io.Reader) error {
 		return ss.s.apply(f, ss.c)
 	}
 	var buf bytes.Buffer
+	if ss.s.opts.Hook != nil {
+		body, err := io.ReadAll(r)
+		if err != nil {
+			return err
+		}
+		if err := ss.s.hook(StageData); err != nil {
+			return err
+		}
+		r = bytes.NewReader(body)
+	}
 	if ss.s.opts.Discard {
 		if _, err := io.Copy(io.Discard, r); err != nil {
 			return err
