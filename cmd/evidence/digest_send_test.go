@@ -192,7 +192,7 @@ func TestDigestSendCrash(t *testing.T) {
 		if !killed {
 			var rep struct {
 				Sent, AlreadySent, Failed int
-				Subscribers           int
+				Subscribers               int
 			}
 			json.Unmarshal([]byte(out), &rep)
 			if rep.Failed != 0 || rep.Subscribers != subscribers {
