@@ -45,6 +45,7 @@ type Subscriptions interface {
 // Options configure the server.
 type Options struct {
 	Subscriptions Subscriptions
+	Digests       Digests
 	// Health reports the /healthz document and whether all is well.
 	Health func(ctx context.Context) (doc any, ok bool)
 	// BaseURL is web.base_url: canonical links, and whether cookies are Secure.
@@ -67,7 +68,7 @@ type Server struct {
 	secure    bool
 }
 
-var pageNames = []string{"home", "message", "subscribe", "preferences", "unsubscribe"}
+var pageNames = []string{"home", "message", "subscribe", "preferences", "unsubscribe", "digests"}
 
 // New parses the templates and builds the routes.
 func New(opts Options) (*Server, error) {
@@ -112,6 +113,11 @@ func New(opts Options) (*Server, error) {
 func (s *Server) routes() {
 	m := http.NewServeMux()
 	m.HandleFunc("GET /{$}", s.home)
+	if s.opts.Digests != nil {
+		m.HandleFunc("GET /digests", s.digestList)
+		m.HandleFunc("GET /digests/{week}", s.digestPage)
+		m.HandleFunc("GET /digests.atom", s.digestFeed)
+	}
 	m.HandleFunc("GET /healthz", s.healthz)
 	m.Handle("GET /static/", s.static())
 	if s.opts.Subscriptions != nil {
@@ -156,6 +162,9 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 	p.AssetVersion = s.assetHash
 	if p.Canonical == "" && s.opts.BaseURL != "" {
 		p.Canonical = strings.TrimRight(s.opts.BaseURL, "/") + r.URL.Path
+	}
+	if s.opts.Digests != nil {
+		p.Nav = append(p.Nav, navLink{URL: "/digests", Label: "Weekly digests", Current: p.Section == "digests"})
 	}
 	if s.opts.Subscriptions != nil {
 		p.Nav = append(p.Nav, navLink{URL: "/subscribe", Label: "Subscribe", Current: p.Section == "subscribe"})
