@@ -15,6 +15,11 @@ type ItemSaver interface {
 	SaveItem(ctx context.Context, it *evidence.Item, opts evidence.SaveOptions) (evidence.SaveResult, error)
 }
 
+// ReportLike reports whether items of type t are reports (report,
+// briefing, publication, long read, data): only such items are the same
+// work by a shared PDF. The importer uses the same rule.
+func ReportLike(t string) bool { return reportLike(t) }
+
 // save stores it (dedupe, upsert or announce, aliases) and returns the ID of
 // the item the candidate now belongs to.
 func (s *sourceRun) save(ctx context.Context, it *evidence.Item, aliases []string) (string, error) {
