@@ -58,10 +58,10 @@ type Options struct {
 
 // Store is the SQLite-backed system of record. It is safe for concurrent use.
 type Store struct {
-	db     *sql.DB // writer: one connection, BEGIN IMMEDIATE
-	rdb    *sql.DB // readers: query_only connections
-	log    *slog.Logger
-	now    func() time.Time
+	db       *sql.DB // writer: one connection, BEGIN IMMEDIATE
+	rdb      *sql.DB // readers: query_only connections
+	log      *slog.Logger
+	now      func() time.Time
 	path     string
 	schema   int
 	readOnly bool
