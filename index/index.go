@@ -243,6 +243,68 @@ func (x *Index) openWaiting(ctx context.Context, opts Options) error {
 	}
 }
 
+// WaitFree waits up to opts.LockWait (reporting to opts.OnLockWait every
+// few seconds) while another process has the index at opts.Path open, then
+// returns nil, or an error wrapping ErrLocked that names the holder. A
+// rebuild calls it before it marks anything for re-indexing.
+func WaitFree(ctx context.Context, opts Options) error {
+	now := opts.Now
+	if now == nil {
+		now = time.Now
+	}
+	start := now()
+	for {
+		held, err := lockHeld(opts.Path)
+		if err != nil {
+			return fmt.Errorf("index: %s: %w", opts.Path, err)
+		}
+		if !held {
+			return nil
+		}
+		holder := lockHolder(opts.Path)
+		waited := now().Sub(start)
+		if waited >= opts.LockWait {
+			if holder == "" {
+				holder = "holder unknown"
+			}
+			return fmt.Errorf("index: %s: %w (%s) after waiting %s (index.lock_wait): wait for it to finish or stop it",
+				opts.Path, ErrLocked, holder, waited.Round(time.Second))
+		}
+		if opts.OnLockWait != nil {
+			opts.OnLockWait(waited, holder)
+		}
+		t := time.NewTimer(min(lockAttempt, opts.LockWait-waited))
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return fmt.Errorf("index: %s: waiting for the lock: %w", opts.Path, ctx.Err())
+		case <-t.C:
+		}
+	}
+}
+
+// lockHeld reports whether another open file holds the lock of the
+// index's root bolt file (bleve's writer lock, shared by readers).
+func lockHeld(path string) (bool, error) {
+	f, err := os.Open(filepath.Join(path, "store", "root.bolt"))
+	if errors.Is(err, fs.ErrNotExist) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	defer f.Close()
+	switch err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); {
+	case err == nil:
+		_ = syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
+		return false, nil
+	case errors.Is(err, syscall.EWOULDBLOCK):
+		return true, nil
+	default:
+		return false, fmt.Errorf("test lock: %w", err)
+	}
+}
+
 // lockOwner is the content of the lock-owner file.
 type lockOwner struct {
 	PID     int       `json:"pid"`
@@ -496,10 +558,20 @@ func (x *Index) commit(b *bleve.Batch, delta *lengthStats) error {
 
 // Remove deletes the index directory at path, so it can be rebuilt. A missing
 // path is not an error. To avoid deleting the wrong thing, a non-empty
-// directory is removed only if it looks like a bleve index.
+// directory is removed only if it looks like a bleve index. An index
+// another process has open is not removed under it: the error wraps
+// ErrLocked and names the holder (WaitFree waits for it).
 func Remove(path string) error {
 	if path == "" {
 		return fmt.Errorf("index: remove: empty path: %w", evidence.ErrInvalid)
+	}
+	if held, err := lockHeld(path); err != nil {
+		return fmt.Errorf("index: remove %s: %w", path, err)
+	} else if held {
+		if h := lockHolder(path); h != "" {
+			return fmt.Errorf("index: remove %s: %w (%s)", path, ErrLocked, h)
+		}
+		return fmt.Errorf("index: remove %s: %w (holder unknown)", path, ErrLocked)
 	}
 	entries, err := os.ReadDir(path)
 	if errors.Is(err, fs.ErrNotExist) {

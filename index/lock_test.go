@@ -80,6 +80,31 @@ func TestOpenLockedWaits(t *testing.T) {
 		}
 	})
 
+	t.Run("Remove refuses an index in use, naming the holder", func(t *testing.T) {
+		holder, path := openHolder(t)
+		err := Remove(path)
+		if !errors.Is(err, ErrLocked) || !strings.Contains(err.Error(), holderCmd) {
+			t.Errorf("Remove of a held index: %v, want ErrLocked naming %q", err, holderCmd)
+		}
+		if _, err := os.Stat(filepath.Join(path, metaFile)); err != nil {
+			t.Errorf("the held index was removed: %v", err)
+		}
+		calls := 0
+		if err := WaitFree(t.Context(), Options{Path: path}); !errors.Is(err, ErrLocked) || !strings.Contains(err.Error(), holderCmd) {
+			t.Errorf("WaitFree with lock_wait 0: %v, want ErrLocked naming %q", err, holderCmd)
+		}
+		err = WaitFree(t.Context(), Options{Path: path, LockWait: time.Hour, OnLockWait: func(time.Duration, string) {
+			calls++
+			_ = holder.Close()
+		}})
+		if err != nil || calls == 0 {
+			t.Errorf("WaitFree: %v after %d waits", err, calls)
+		}
+		if err := Remove(path); err != nil {
+			t.Errorf("Remove once free: %v", err)
+		}
+	})
+
 	t.Run("Close removes the owner file", func(t *testing.T) {
 		holder, path := openHolder(t)
 		if lockHolder(path) == "" {

@@ -154,21 +154,34 @@ func (s *Store) openReadOnly(ctx context.Context) (*Store, error) {
 	if _, err := os.Stat(s.path); err != nil {
 		return nil, fmt.Errorf("store: open %s read-only: %w (a read-only command needs a store: run `evidence ingest` first)", s.path, err)
 	}
-	q := url.Values{"mode": {"ro"}, "_pragma": {"busy_timeout(5000)", "foreign_keys(1)", "query_only(1)"}}
-	dsn := "file:" + strings.ReplaceAll(s.path, "%", "%25") + "?" + q.Encode()
-	db, err := sql.Open("sqlite", dsn)
-	if err != nil {
-		return nil, fmt.Errorf("store: open %s read-only: %w", s.path, err)
-	}
-	n := min(max(runtime.GOMAXPROCS(0), 2), 8)
-	db.SetMaxOpenConns(n)
-	db.SetMaxIdleConns(n)
-	cur, err := currentVersion(ctx, db)
-	if err != nil {
-		db.Close()
-		if sqliteCode(err) == codeCantOpen {
-			return nil, fmt.Errorf("store: open %s read-only: %w (the data directory must hold the store's -wal and -shm files, or be writable)", s.path, err)
+	open := func(immutable bool) (*sql.DB, int, error) {
+		q := url.Values{"mode": {"ro"}, "_pragma": {"busy_timeout(5000)", "foreign_keys(1)", "query_only(1)"}}
+		if immutable {
+			q.Set("immutable", "1")
 		}
+		dsn := "file:" + strings.ReplaceAll(s.path, "%", "%25") + "?" + q.Encode()
+		db, err := sql.Open("sqlite", dsn)
+		if err != nil {
+			return nil, 0, err
+		}
+		n := min(max(runtime.GOMAXPROCS(0), 2), 8)
+		db.SetMaxOpenConns(n)
+		db.SetMaxIdleConns(n)
+		cur, err := currentVersion(ctx, db)
+		if err != nil {
+			db.Close()
+			return nil, 0, err
+		}
+		return db, cur, nil
+	}
+	db, cur, err := open(false)
+	if sqliteCode(err) == codeCantOpen {
+		// A WAL store in a directory where SQLite can create neither -shm
+		// nor -wal: nobody can be writing it, so read it as immutable.
+		s.log.Debug("store: cannot open read-only with WAL files; reading as immutable", "path", s.path, "err", err)
+		db, cur, err = open(true)
+	}
+	if err != nil {
 		return nil, s.explain(fmt.Errorf("store: open %s read-only: %w", s.path, err))
 	}
 	migs, err := migrations()

@@ -52,7 +52,7 @@ func (a *app) runTopics(ctx context.Context, jsonOut bool) error {
 	if err != nil {
 		return err
 	}
-	_, ix, closeAll, err := a.openBoth(ctx, cfg, true)
+	_, ix, closeAll, err := a.openBothForReading(ctx, cfg)
 	if err != nil {
 		return err
 	}
