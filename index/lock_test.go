@@ -176,3 +176,22 @@ func TestOpenReadOnly(t *testing.T) {
 		t.Errorf("read-only Open created %s", missing)
 	}
 }
+
+// FuzzLockHolder: the lock-owner file is read from disk, whatever another
+// process (or a crash half-way through writing it) left there.
+func FuzzLockHolder(f *testing.F) {
+	f.Add([]byte(`{"pid":1,"command":"evidence reindex","started":"2026-01-02T03:04:05Z"}`))
+	f.Add([]byte(`{"pid":-5}`))
+	f.Add([]byte(`{"pid":1e99,"command":null}`))
+	f.Add([]byte("garbage"))
+	f.Add([]byte{})
+	dir := f.TempDir()
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if err := os.WriteFile(filepath.Join(dir, ownerFile), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if got := lockHolder(dir); got != "" && !strings.HasPrefix(got, "pid ") {
+			t.Errorf("lockHolder = %q, want \"\" or a description starting with the pid", got)
+		}
+	})
+}

@@ -230,3 +230,31 @@ func TestCheckWritable(t *testing.T) {
 		t.Errorf("Open in a 0555 directory: %v", err)
 	}
 }
+
+// FuzzCheckFile: whatever bytes the store file holds, Open's header check
+// either accepts a file starting with the SQLite header or refuses it with
+// ErrCorrupt naming the file; it never panics or changes the file.
+func FuzzCheckFile(f *testing.F) {
+	f.Add([]byte{})
+	f.Add([]byte("SQLite format 3\x00"))
+	f.Add([]byte("SQLite format 3"))
+	f.Add([]byte("<html>not a db</html>"))
+	dir := f.TempDir()
+	f.Fuzz(func(t *testing.T, b []byte) {
+		path := filepath.Join(dir, "evidence.db")
+		if err := os.WriteFile(path, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		err := checkFile(path)
+		valid := strings.HasPrefix(string(b), sqliteHeader)
+		switch {
+		case valid && err != nil:
+			t.Errorf("checkFile refused a file with the SQLite header: %v", err)
+		case !valid && (!errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), path)):
+			t.Errorf("checkFile(%q) = %v, want ErrCorrupt naming the file", b, err)
+		}
+		if got, _ := os.ReadFile(path); string(got) != string(b) {
+			t.Error("checkFile changed the file")
+		}
+	})
+}
