@@ -101,7 +101,12 @@ Mental Health, The King's Fund and National Voices, stores every item once in
 SQLite, indexes it with bleve and lets professionals search it.
 
 Configuration comes from built-in defaults, one YAML file (--config, or
-./evidence.yaml), EVIDENCE_* environment variables and flags, in that order.`,
+./evidence.yaml), EVIDENCE_* environment variables and flags, in that order.
+
+A command that finds the index in use by another process (a long reindex)
+waits up to index.lock_wait (default 60s), then names the holder. A damaged
+evidence.db is named and never replaced. In a read-only data directory,
+search, show, sources and topics still work (read-only store and index).`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
