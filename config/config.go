@@ -76,6 +76,10 @@ type Index struct {
 	// as the built-in ones (one group per line: "CBT, cognitive
 	// behavioural therapy").
 	SynonymsFile string `key:"synonyms_file"`
+	// LockWait is how long a command waits for an index another process
+	// holds (a long reindex) before giving up, naming the holder; 0 gives
+	// up at once.
+	LockWait time.Duration `key:"lock_wait"`
 }
 
 // Topic is one topic of the taxonomy: items matching Query (in the search

@@ -45,6 +45,9 @@ func TestDefaults(t *testing.T) {
 	if c.DataDir != "./data" {
 		t.Errorf("data_dir = %q", c.DataDir)
 	}
+	if c.Index.LockWait != time.Minute {
+		t.Errorf("index.lock_wait = %v, want 1m0s", c.Index.LockWait)
+	}
 }
 
 func TestOverrides(t *testing.T) {
@@ -59,6 +62,7 @@ sources:
 	t.Setenv("EVIDENCE_SOURCES_MENTAL_ELF_ENABLED", "false")
 	t.Setenv("EVIDENCE_FETCH_CONNECT_TO", "www.nationalelfservice.net=127.0.0.1:9000, www.kingsfund.org.uk=127.0.0.1:9000")
 	t.Setenv("EVIDENCE_SMTP_PASSWORD", "hunter2")
+	t.Setenv("EVIDENCE_INDEX_LOCK_WAIT", "5s")
 
 	fs := pflag.NewFlagSet("t", pflag.ContinueOnError)
 	fs.String("data", "./data", "")
@@ -84,6 +88,7 @@ sources:
 		{"env overrides a string", c.Fetch.UserAgent, "Test/1 (+https://example.org/contact)"},
 		{"env overrides a nested source bool", c.Sources["mental-elf"].Enabled, false},
 		{"env gives a list", len(c.Fetch.ConnectTo), 2},
+		{"env sets the index lock wait", c.Index.LockWait, 5 * time.Second},
 		{"set flag overrides", c.DataDir, "/tmp/elsewhere"},
 		{"unset flag leaves default", c.Log.Level, "info"},
 		{"secret is redacted", c.Redacted()["smtp"].(map[string]any)["password"], "<redacted>"},
@@ -127,6 +132,8 @@ func TestErrorsNameTheKey(t *testing.T) {
 		{"user agent without contact", "fetch:\n  user_agent: bot\n", "fetch.user_agent", "contact"},
 		{"negative rate", "fetch:\n  rate_per_host: -1\n", "fetch.rate_per_host", "more than 0"},
 		{"wrong shape", "fetch: 3\n", "fetch", "mapping"},
+		{"negative lock wait", "index:\n  lock_wait: -5s\n", "index.lock_wait", "must not be negative"},
+		{"bad lock wait", "index:\n  lock_wait: a while\n", "index.lock_wait", "want a duration"},
 		{"missing synonyms file", "index:\n  synonyms_file: /nonexistent/synonyms.csv\n", "index.synonyms_file", "no such file"},
 		{"unknown topic key", "topics:\n  - {name: a, query: b, colour: red}\n", "topics[0].colour", "unknown key"},
 		{"empty topic name", "topics:\n  - {name: '', query: housing}\n", "topics[0].name", "must not be empty"},

@@ -92,6 +92,9 @@ func Validate(c *Config) Errors {
 	if c.Index.BatchSize < 1 || c.Index.BatchSize > 100000 {
 		add("index.batch_size", "must be between 1 and 100000, got %d", c.Index.BatchSize)
 	}
+	if c.Index.LockWait < 0 {
+		add("index.lock_wait", "must not be negative (0 gives up at once)")
+	}
 	if f := c.Index.SynonymsFile; f != "" {
 		if fi, err := os.Stat(f); err != nil {
 			add("index.synonyms_file", "%v", err)

@@ -21,6 +21,7 @@ package index
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -30,6 +31,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/blevesearch/bleve/v2"
@@ -53,8 +55,15 @@ var ErrLocked = errors.New("index: in use by another process")
 // Options.BatchSize is zero.
 const DefaultBatchSize = 1000
 
-// lockTimeout bounds the wait for the index's file lock on Open.
-const lockTimeout = 2 * time.Second
+// lockAttempt is how long one attempt waits for the index's file lock
+// before Open reports progress (Options.OnLockWait) and tries again, until
+// Options.LockWait has passed.
+const lockAttempt = 2 * time.Second
+
+// ownerFile, written in the index directory while an Index is open for
+// writing, names the process holding it (pid, command line, start), so a
+// command that finds the index locked can say who holds it.
+const ownerFile = "evidence_lock_owner"
 
 // metaFile is the file bleve writes at the top of every index directory.
 const metaFile = "index_meta.json"
@@ -80,6 +89,22 @@ type Options struct {
 	// query it matches (see Tagger). Empty means no tagging; items keep
 	// only their own Topics.
 	Topics []Topic
+	// ReadOnly opens an existing index for searching only (bleve's
+	// read_only): nothing is created or written; a missing index is an
+	// error wrapping evidence.ErrNotFound.
+	ReadOnly bool
+	// LockWait is how long Open waits for an index another process holds
+	// before failing with ErrLocked (naming the holder); 0 tries once.
+	LockWait time.Duration
+	// OnLockWait, if set, is called every few seconds while Open waits,
+	// with the time waited so far and the holder ("pid 123: evidence
+	// reindex", or "" when unknown), to show progress.
+	OnLockWait func(waited time.Duration, holder string)
+	// Owner describes this process in the lock-owner file (default: its
+	// command line).
+	Owner string
+	// Now is the clock for the wait (default time.Now).
+	Now func() time.Time
 }
 
 // spec builds the analysis spec opts describe, reading SynonymsFile.
@@ -110,6 +135,9 @@ type Index struct {
 
 	closeMu sync.Mutex
 	closed  bool
+
+	readOnly     bool
+	ownerWritten bool
 
 	// writeMu serialises batches so each gets the next generation.
 	writeMu sync.Mutex
@@ -161,16 +189,168 @@ func Open(ctx context.Context, opts Options) (*Index, error) {
 	if err != nil {
 		return nil, fmt.Errorf("index: open %s: %w", opts.Path, err)
 	}
+	x.readOnly = opts.ReadOnly
+	if create && opts.ReadOnly {
+		return nil, fmt.Errorf("index: open %s read-only: no index there (run `evidence reindex` with write access): %w", opts.Path, evidence.ErrNotFound)
+	}
 	if create {
 		if err := x.create(); err != nil {
 			return nil, err
 		}
-		return x, nil
-	}
-	if err := x.open(); err != nil {
+	} else if err := x.openWaiting(ctx, opts); err != nil {
 		return nil, err
 	}
+	if !opts.ReadOnly {
+		x.writeOwner(opts.Owner)
+	}
 	return x, nil
+}
+
+// openWaiting opens the existing index, waiting up to opts.LockWait for a
+// lock another process holds, in attempts of lockAttempt, reporting each
+// wait to opts.OnLockWait. Giving up, it names the holder.
+func (x *Index) openWaiting(ctx context.Context, opts Options) error {
+	now := opts.Now
+	if now == nil {
+		now = time.Now
+	}
+	start := now()
+	for {
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("index: open %s: waiting for the lock: %w", x.path, err)
+		}
+		left := opts.LockWait - now().Sub(start)
+		err := x.open(min(max(left, 50*time.Millisecond), lockAttempt))
+		if !errors.Is(err, ErrLocked) {
+			return err
+		}
+		holder := lockHolder(x.path)
+		waited := now().Sub(start)
+		if waited >= opts.LockWait {
+			if holder != "" {
+				return fmt.Errorf("index: open %s: %w (%s) after waiting %s (index.lock_wait): wait for it to finish or stop it",
+					x.path, ErrLocked, holder, waited.Round(time.Second))
+			}
+			return fmt.Errorf("index: open %s: %w (holder unknown) after waiting %s (index.lock_wait)",
+				x.path, ErrLocked, waited.Round(time.Second))
+		}
+		if opts.OnLockWait != nil {
+			opts.OnLockWait(waited, holder)
+		} else {
+			x.log.Info("index in use by another process; waiting", "path", x.path, "holder", holder,
+				"waited", waited.Round(time.Second).String(), "lock_wait", opts.LockWait.String())
+		}
+	}
+}
+
+// WaitFree waits up to opts.LockWait (reporting to opts.OnLockWait every
+// few seconds) while another process has the index at opts.Path open, then
+// returns nil, or an error wrapping ErrLocked that names the holder. A
+// rebuild calls it before it marks anything for re-indexing.
+func WaitFree(ctx context.Context, opts Options) error {
+	now := opts.Now
+	if now == nil {
+		now = time.Now
+	}
+	start := now()
+	for {
+		held, err := lockHeld(opts.Path)
+		if err != nil {
+			return fmt.Errorf("index: %s: %w", opts.Path, err)
+		}
+		if !held {
+			return nil
+		}
+		holder := lockHolder(opts.Path)
+		waited := now().Sub(start)
+		if waited >= opts.LockWait {
+			if holder == "" {
+				holder = "holder unknown"
+			}
+			return fmt.Errorf("index: %s: %w (%s) after waiting %s (index.lock_wait): wait for it to finish or stop it",
+				opts.Path, ErrLocked, holder, waited.Round(time.Second))
+		}
+		if opts.OnLockWait != nil {
+			opts.OnLockWait(waited, holder)
+		}
+		t := time.NewTimer(min(lockAttempt, opts.LockWait-waited))
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return fmt.Errorf("index: %s: waiting for the lock: %w", opts.Path, ctx.Err())
+		case <-t.C:
+		}
+	}
+}
+
+// lockHeld reports whether another open file holds the lock of the
+// index's root bolt file (bleve's writer lock, shared by readers).
+func lockHeld(path string) (bool, error) {
+	f, err := os.Open(filepath.Join(path, "store", "root.bolt"))
+	if errors.Is(err, fs.ErrNotExist) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	defer f.Close()
+	switch err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); {
+	case err == nil:
+		_ = syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
+		return false, nil
+	case errors.Is(err, syscall.EWOULDBLOCK):
+		return true, nil
+	default:
+		return false, fmt.Errorf("test lock: %w", err)
+	}
+}
+
+// lockOwner is the content of the lock-owner file.
+type lockOwner struct {
+	PID     int       `json:"pid"`
+	Command string    `json:"command"`
+	Started time.Time `json:"started"`
+}
+
+// writeOwner records this process as the index's writer. A failure only
+// loses the holder's name in another process's message, so it is logged.
+func (x *Index) writeOwner(command string) {
+	if command == "" {
+		command = strings.Join(os.Args, " ")
+	}
+	b, err := json.Marshal(lockOwner{PID: os.Getpid(), Command: command, Started: time.Now().UTC()})
+	if err == nil {
+		err = os.WriteFile(filepath.Join(x.path, ownerFile), b, 0o644)
+	}
+	if err != nil {
+		x.log.Warn("index: cannot record the lock owner", "path", x.path, "err", err)
+		return
+	}
+	x.ownerWritten = true
+}
+
+// lockHolder describes the process named in the lock-owner file of the
+// index at path, "" if there is none or it cannot be read.
+func lockHolder(path string) string {
+	b, err := os.ReadFile(filepath.Join(path, ownerFile))
+	if err != nil {
+		return ""
+	}
+	var o lockOwner
+	if err := json.Unmarshal(b, &o); err != nil || o.PID <= 0 {
+		return ""
+	}
+	desc := fmt.Sprintf("pid %d: %s, since %s", o.PID, o.Command, o.Started.Local().Format("2006-01-02 15:04:05"))
+	if !processAlive(o.PID) {
+		desc += "; that process has ended, so another one holds it"
+	}
+	return desc
+}
+
+// processAlive reports whether a process with pid exists (kill -0).
+func processAlive(pid int) bool {
+	err := syscall.Kill(pid, 0)
+	return err == nil || errors.Is(err, syscall.EPERM)
 }
 
 // needsCreate reports whether path is absent or an empty directory.
@@ -220,7 +400,7 @@ func (x *Index) create() error {
 	return nil
 }
 
-func (x *Index) open() (err error) {
+func (x *Index) open(lockTimeout time.Duration) (err error) {
 	// Damaged segment files can make the storage layer panic rather than
 	// return an error; treat that as corruption too.
 	defer func() {
@@ -228,7 +408,11 @@ func (x *Index) open() (err error) {
 			err = fmt.Errorf("index: open %s: panic %v: %w", x.path, r, ErrCorrupt)
 		}
 	}()
-	bi, err := bleve.OpenUsing(x.path, map[string]any{"bolt_timeout": lockTimeout.String()})
+	cfg := map[string]any{"bolt_timeout": lockTimeout.String()}
+	if x.readOnly {
+		cfg["read_only"] = true
+	}
+	bi, err := bleve.OpenUsing(x.path, cfg)
 	if err != nil {
 		if errors.Is(err, bolt.ErrTimeout) {
 			return fmt.Errorf("index: open %s: %w", x.path, ErrLocked)
@@ -290,7 +474,7 @@ func (x *Index) checkTopics(bi bleve.Index) error {
 	if err != nil {
 		return fmt.Errorf("count documents: %w", err)
 	}
-	if n == 0 {
+	if n == 0 && !x.readOnly {
 		return bi.SetInternal(internalTopicsKey, []byte(want))
 	}
 	x.topicsStale = true
@@ -374,10 +558,20 @@ func (x *Index) commit(b *bleve.Batch, delta *lengthStats) error {
 
 // Remove deletes the index directory at path, so it can be rebuilt. A missing
 // path is not an error. To avoid deleting the wrong thing, a non-empty
-// directory is removed only if it looks like a bleve index.
+// directory is removed only if it looks like a bleve index. An index
+// another process has open is not removed under it: the error wraps
+// ErrLocked and names the holder (WaitFree waits for it).
 func Remove(path string) error {
 	if path == "" {
 		return fmt.Errorf("index: remove: empty path: %w", evidence.ErrInvalid)
+	}
+	if held, err := lockHeld(path); err != nil {
+		return fmt.Errorf("index: remove %s: %w", path, err)
+	} else if held {
+		if h := lockHolder(path); h != "" {
+			return fmt.Errorf("index: remove %s: %w (%s)", path, ErrLocked, h)
+		}
+		return fmt.Errorf("index: remove %s: %w (holder unknown)", path, ErrLocked)
 	}
 	entries, err := os.ReadDir(path)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -406,6 +600,9 @@ func (x *Index) Close() error {
 		return nil
 	}
 	x.closed = true
+	if x.ownerWritten {
+		_ = os.Remove(filepath.Join(x.path, ownerFile))
+	}
 	if err := x.bi.Close(); err != nil {
 		return fmt.Errorf("index: close %s: %w", x.path, err)
 	}

@@ -8,9 +8,27 @@ import (
 	"github.com/evidencetracker/evidence"
 )
 
+// ItemSaver is a store that finds the duplicate, writes and records aliases
+// in one transaction (store.SaveItem), so two sources saving one work at
+// once store it once. The pipeline uses it when its Store has it.
+type ItemSaver interface {
+	SaveItem(ctx context.Context, it *evidence.Item, opts evidence.SaveOptions) (evidence.SaveResult, error)
+}
+
+// ReportLike reports whether items of type t are reports (report,
+// briefing, publication, long read, data): only such items are the same
+// work by a shared PDF. The importer uses the same rule.
+func ReportLike(t string) bool { return reportLike(t) }
+
+// save stores it (dedupe, upsert or announce, aliases) and returns the ID of
 // the item the candidate now belongs to.
 func (s *sourceRun) save(ctx context.Context, it *evidence.Item, aliases []string) (string, error) {
 	st := s.p.opts.Store
+	if sv, ok := st.(ItemSaver); ok {
+		return s.saveOnce(ctx, sv, it, aliases)
+	}
+	// A Store without SaveItem (a test double, a wrapper): the same rules
+	// in separate transactions.
 	q := evidence.DupQuery{URL: it.URL, Aliases: aliases, DOI: it.DOI, Title: it.Title, Published: it.Published}
 	if reportLike(it.Type) {
 		q.PDFURLs = it.PDFURLs
@@ -51,6 +69,32 @@ func (s *sourceRun) save(ctx context.Context, it *evidence.Item, aliases []strin
 	}
 	s.addAliases(ctx, aliases, it.URL)
 	return it.ID, nil
+}
+
+// saveOnce saves it through the store's one-transaction SaveItem.
+func (s *sourceRun) saveOnce(ctx context.Context, sv ItemSaver, it *evidence.Item, aliases []string) (string, error) {
+	res, err := sv.SaveItem(ctx, it, evidence.SaveOptions{Aliases: aliases, ReportLike: reportLike})
+	if err != nil {
+		if errors.Is(err, evidence.ErrInvalid) || errors.Is(err, evidence.ErrConflict) {
+			return "", s.errorf("save %s: %w", it.URL, err)
+		}
+		return "", errAbort{s.errorf("save %s: %w", it.URL, err)}
+	}
+	for _, a := range res.RefusedAliases {
+		s.p.log.Debug("alias is an item of its own", "alias", a, "target", res.URL)
+	}
+	switch {
+	case res.Merged:
+		s.r.Merged++
+		s.p.log.Info("same work announced by two publishers", "source", s.src.ID, "url", it.URL, "item", res.ID, "rule", res.Rule)
+	case res.Result == evidence.Created:
+		s.r.New++
+	case res.Result == evidence.Updated:
+		s.r.Updated++
+	default:
+		s.r.Unchanged++
+	}
+	return res.ID, nil
 }
 
 // announce records that this source announced an item another publisher

@@ -109,72 +109,93 @@ func (s *Store) UpsertItem(ctx context.Context, it *evidence.Item) (evidence.Ups
 		return evidence.Unchanged, nil
 	}
 
-	var (
-		res       evidence.UpsertResult
-		id        string
-		firstSeen time.Time
-		announced []string
-	)
+	var u upserted
 	err = s.withTx(ctx, func(tx *sql.Tx) error {
-		// Look again under the write lock: another writer may have won.
-		canon, _, err := canonicalFor(ctx, tx, it.URL)
-		if err != nil {
+		var err error
+		if u, err = s.upsertTx(ctx, tx, it); err != nil {
 			return err
 		}
-		s.setURL(it, canon)
-		cur, found, err := loadStored(ctx, tx, it.URL)
-		if err != nil {
-			return err
-		}
-		now := s.now()
-		switch {
-		case found && cur.hash == it.ContentHash:
-			res, id, firstSeen = evidence.Unchanged, cur.id, cur.firstSeen
+		if u.res == evidence.Unchanged {
 			return errUnchanged // roll back: nothing was written
-		case found:
-			res, id, firstSeen = evidence.Updated, cur.id, cur.firstSeen
-			announced = mergeStrings(cur.announcedBy, incomingAnnouncers(it))
-			if err := writeItem(ctx, tx, it, id, firstSeen, announced, now, true); err != nil {
-				return err
-			}
-		default:
-			res, id = evidence.Created, it.ID
-			if id == "" {
-				id = evidence.NewID(it.URL)
-			}
-			var other string
-			err := tx.QueryRowContext(ctx, `SELECT url FROM items WHERE id = ?`, id).Scan(&other)
-			if err == nil {
-				return fmt.Errorf("id %q already belongs to %q: %w", id, other, evidence.ErrConflict)
-			} else if !errors.Is(err, sql.ErrNoRows) {
-				return err
-			}
-			firstSeen = it.FirstSeen
-			if firstSeen.IsZero() {
-				firstSeen = now
-			}
-			announced = mergeStrings(nil, incomingAnnouncers(it))
-			if err := writeItem(ctx, tx, it, id, firstSeen, announced, now, false); err != nil {
-				return err
-			}
 		}
-		if err := replacePDFs(ctx, tx, id, it.PDFURLs); err != nil {
-			return err
-		}
-		if err := replaceLinks(ctx, tx, id, it.Links); err != nil {
-			return err
-		}
-		return resolveInbound(ctx, tx, id, it.URL)
+		return nil
 	})
 	if err != nil && !errors.Is(err, errUnchanged) {
 		return evidence.Unchanged, fmt.Errorf("store: save item %q: %w", origURL, err)
 	}
-	it.ID, it.FirstSeen = id, firstSeen.UTC()
-	if res != evidence.Unchanged {
-		it.AnnouncedBy = announced
+	u.apply(it)
+	s.log.Debug("store: saved item", "id", u.id, "url", it.URL, "result", u.res.String())
+	return u.res, nil
+}
+
+// upserted is what upsertTx did.
+type upserted struct {
+	res       evidence.UpsertResult
+	id        string
+	firstSeen time.Time
+	announced []string
+}
+
+// apply sets it's ID, FirstSeen and (when written) AnnouncedBy from u.
+func (u upserted) apply(it *evidence.Item) {
+	it.ID, it.FirstSeen = u.id, u.firstSeen.UTC()
+	if u.res != evidence.Unchanged {
+		it.AnnouncedBy = u.announced
 	}
-	s.log.Debug("store: saved item", "id", id, "url", it.URL, "result", res.String())
-	return res, nil
+}
+
+// upsertTx is UpsertItem's work under the write lock: it moves it to its
+// canonical URL and creates, rewrites or (same hash) leaves the row alone.
+func (s *Store) upsertTx(ctx context.Context, tx *sql.Tx, it *evidence.Item) (upserted, error) {
+	var u upserted
+	canon, _, err := canonicalFor(ctx, tx, it.URL)
+	if err != nil {
+		return u, err
+	}
+	s.setURL(it, canon)
+	cur, found, err := loadStored(ctx, tx, it.URL)
+	if err != nil {
+		return u, err
+	}
+	now := s.now()
+	switch {
+	case found && cur.hash == it.ContentHash:
+		u.res, u.id, u.firstSeen = evidence.Unchanged, cur.id, cur.firstSeen
+		return u, nil
+	case found:
+		u.res, u.id, u.firstSeen = evidence.Updated, cur.id, cur.firstSeen
+		u.announced = mergeStrings(cur.announcedBy, incomingAnnouncers(it))
+		if err := writeItem(ctx, tx, it, u.id, u.firstSeen, u.announced, now, true); err != nil {
+			return u, err
+		}
+	default:
+		u.res, u.id = evidence.Created, it.ID
+		if u.id == "" {
+			u.id = evidence.NewID(it.URL)
+		}
+		var other string
+		err := tx.QueryRowContext(ctx, `SELECT url FROM items WHERE id = ?`, u.id).Scan(&other)
+		if err == nil {
+			return u, fmt.Errorf("id %q already belongs to %q: %w", u.id, other, evidence.ErrConflict)
+		} else if !errors.Is(err, sql.ErrNoRows) {
+			return u, err
+		}
+		u.firstSeen = it.FirstSeen
+		if u.firstSeen.IsZero() {
+			u.firstSeen = now
+		}
+		u.announced = mergeStrings(nil, incomingAnnouncers(it))
+		if err := writeItem(ctx, tx, it, u.id, u.firstSeen, u.announced, now, false); err != nil {
+			return u, err
+		}
+	}
+	if err := replacePDFs(ctx, tx, u.id, it.PDFURLs); err != nil {
+		return u, err
+	}
+	if err := replaceLinks(ctx, tx, u.id, it.Links); err != nil {
+		return u, err
+	}
+	return u, resolveInbound(ctx, tx, u.id, it.URL)
 }
 
 // setURL moves it to canonical URL u, recomputing the hash when the URL

@@ -48,16 +48,23 @@ type Options struct {
 	Logger *slog.Logger
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// ReadOnly opens an existing store for reading only (search, show,
+	// sources, topics in a read-only data directory): SQLite's mode=ro, no
+	// directory or file created, no migration, no journal-mode change.
+	// Writes fail. A store needing a migration is refused: run a write
+	// command once.
+	ReadOnly bool
 }
 
 // Store is the SQLite-backed system of record. It is safe for concurrent use.
 type Store struct {
-	db     *sql.DB // writer: one connection, BEGIN IMMEDIATE
-	rdb    *sql.DB // readers: query_only connections
-	log    *slog.Logger
-	now    func() time.Time
-	path   string
-	schema int
+	db       *sql.DB // writer: one connection, BEGIN IMMEDIATE
+	rdb      *sql.DB // readers: query_only connections
+	log      *slog.Logger
+	now      func() time.Time
+	path     string
+	schema   int
+	readOnly bool
 }
 
 // Open opens (creating if needed) the database at opts.Path and applies any
@@ -76,10 +83,19 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	if s.now == nil {
 		s.now = time.Now
 	}
+	if err := checkFile(opts.Path); err != nil {
+		return nil, err
+	}
+	if opts.ReadOnly {
+		return s.openReadOnly(ctx)
+	}
 	if dir := filepath.Dir(opts.Path); dir != "" {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			return nil, fmt.Errorf("store: open %q: create directory: %w", opts.Path, err)
 		}
+	}
+	if err := checkWritable(dirOf(opts.Path), os.CreateTemp); err != nil {
+		return nil, err
 	}
 
 	common := []string{"busy_timeout(5000)", "foreign_keys(1)", "synchronous(NORMAL)"}
@@ -98,11 +114,11 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 
 	if err := s.migrate(ctx); err != nil {
 		db.Close()
-		return nil, err
+		return nil, s.explain(err)
 	}
 	if err := s.backfillTitleKeys(ctx); err != nil {
 		db.Close()
-		return nil, err
+		return nil, s.explain(err)
 	}
 
 	var mode string
@@ -125,17 +141,74 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	if err := rdb.PingContext(ctx); err != nil {
 		rdb.Close()
 		db.Close()
-		return nil, fmt.Errorf("store: open %q: readers: %w", opts.Path, err)
+		return nil, s.explain(fmt.Errorf("store: open %q: readers: %w", opts.Path, err))
 	}
 	s.rdb = rdb
 	s.log.Debug("store: opened", "path", opts.Path, "schema_version", s.schema)
 	return s, nil
 }
 
+// openReadOnly opens an existing store with SQLite's mode=ro on both
+// pools: nothing is created, migrated or written.
+func (s *Store) openReadOnly(ctx context.Context) (*Store, error) {
+	if _, err := os.Stat(s.path); err != nil {
+		return nil, fmt.Errorf("store: open %s read-only: %w (a read-only command needs a store: run `evidence ingest` first)", s.path, err)
+	}
+	open := func(immutable bool) (*sql.DB, int, error) {
+		q := url.Values{"mode": {"ro"}, "_pragma": {"busy_timeout(5000)", "foreign_keys(1)", "query_only(1)"}}
+		if immutable {
+			q.Set("immutable", "1")
+		}
+		dsn := "file:" + strings.ReplaceAll(s.path, "%", "%25") + "?" + q.Encode()
+		db, err := sql.Open("sqlite", dsn)
+		if err != nil {
+			return nil, 0, err
+		}
+		n := min(max(runtime.GOMAXPROCS(0), 2), 8)
+		db.SetMaxOpenConns(n)
+		db.SetMaxIdleConns(n)
+		cur, err := currentVersion(ctx, db)
+		if err != nil {
+			db.Close()
+			return nil, 0, err
+		}
+		return db, cur, nil
+	}
+	db, cur, err := open(false)
+	if sqliteCode(err) == codeCantOpen {
+		// A WAL store in a directory where SQLite can create neither -shm
+		// nor -wal: nobody can be writing it, so read it as immutable.
+		s.log.Debug("store: cannot open read-only with WAL files; reading as immutable", "path", s.path, "err", err)
+		db, cur, err = open(true)
+	}
+	if err != nil {
+		return nil, s.explain(fmt.Errorf("store: open %s read-only: %w", s.path, err))
+	}
+	migs, err := migrations()
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("store: open %s: %w", s.path, err)
+	}
+	latest := migs[len(migs)-1].version
+	switch {
+	case cur > latest:
+		db.Close()
+		return nil, fmt.Errorf("store: open %q: schema version %d, this binary knows up to %d (upgrade evidence): %w",
+			s.path, cur, latest, ErrSchemaTooNew)
+	case cur < latest:
+		db.Close()
+		return nil, fmt.Errorf("store: open %s read-only: schema version %d needs migrating to %d: run a command that writes (e.g. `evidence ingest`) once with write access: %w",
+			s.path, cur, latest, ErrReadOnly)
+	}
+	s.db, s.rdb, s.schema, s.readOnly = db, db, cur, true
+	s.log.Debug("store: opened read-only", "path", s.path, "schema_version", s.schema)
+	return s, nil
+}
+
 // Close closes both connection pools.
 func (s *Store) Close() error {
 	var errs []error
-	if s.rdb != nil {
+	if s.rdb != nil && s.rdb != s.db {
 		if err := s.rdb.Close(); err != nil {
 			errs = append(errs, err)
 		}
@@ -274,16 +347,21 @@ type querier interface {
 
 // withTx runs fn in a write transaction (BEGIN IMMEDIATE) and commits it,
 // or rolls it back when fn fails.
+// Errors from a damaged file are explained (ErrCorrupt, naming the file);
+// in a read-only store it fails with ErrReadOnly before beginning.
 func (s *Store) withTx(ctx context.Context, fn func(*sql.Tx) error) error {
+	if s.readOnly {
+		return fmt.Errorf("store %s is open read-only: %w", s.path, ErrReadOnly)
+	}
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
-		return err
+		return s.explain(err)
 	}
 	if err := fn(tx); err != nil {
 		_ = tx.Rollback()
-		return err
+		return s.explain(err)
 	}
-	return tx.Commit()
+	return s.explain(tx.Commit())
 }
 
 // withReadTx runs fn in a read-only transaction on the reader pool, so
@@ -291,11 +369,17 @@ func (s *Store) withTx(ctx context.Context, fn func(*sql.Tx) error) error {
 func (s *Store) withReadTx(ctx context.Context, fn func(*sql.Tx) error) error {
 	tx, err := s.rdb.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
-		return err
+		return s.explain(err)
 	}
 	defer tx.Rollback() //nolint:errcheck // read-only; nothing to keep
-	return fn(tx)
+	return s.explain(fn(tx))
 }
+
+// ReadOnly reports whether the store was opened with Options.ReadOnly.
+func (s *Store) ReadOnly() bool { return s.readOnly }
+
+// Path is the store's file, as given to Open.
+func (s *Store) Path() string { return s.path }
 
 // timeFormat is RFC 3339 in UTC with a fixed nine-digit fraction, so stored
 // times sort correctly as text (RFC3339Nano trims trailing zeros).

@@ -108,7 +108,7 @@ func (a *app) runImport(ctx context.Context, file string, stdin io.Reader, f *im
 	}
 	progress, finish := a.importProgress(f.json)
 	rep, importErr := importer.Import(ctx, in, format, importer.Options{
-		Store: st, Sites: sites, Source: f.source, Logger: a.logger(), Progress: progress,
+		Store: st, Sites: sites, Source: f.source, ReportLike: ingest.ReportLike, Logger: a.logger(), Progress: progress,
 	})
 	finish()
 	rep.File = file

@@ -207,23 +207,26 @@ func (a *app) runIngest(ctx context.Context, f *ingestFlags) error {
 	}
 	slices.SortFunc(summaries, func(x, y sourceSummary) int { return strings.Compare(x.Source, y.Source) })
 
-	ix, err := a.openIndex(saveCtx, cfg, st, false)
-	if err != nil {
-		return err
-	}
-	defer ix.Close()
-	indexed, err := a.syncIndex(saveCtx, cfg, st, ix, !f.json)
-	if err != nil {
-		return err
+	// The per-source table is printed even when the index step cannot run
+	// (another process holds the index): the items are stored, and the
+	// next command that opens the index catches up.
+	indexed := 0
+	ix, indexErr := a.openIndex(saveCtx, cfg, st, false)
+	if indexErr == nil {
+		defer ix.Close()
+		indexed, indexErr = a.syncIndex(saveCtx, cfg, st, ix, !f.json)
 	}
 
-	sum := ingestSummary{Sources: summaries, Indexed: indexed, TookMS: time.Since(start).Milliseconds(), OK: ok && ctx.Err() == nil}
+	sum := ingestSummary{Sources: summaries, Indexed: indexed, TookMS: time.Since(start).Milliseconds(), OK: ok && indexErr == nil && ctx.Err() == nil}
 	if f.json {
 		if err := a.printJSON(sum); err != nil {
 			return err
 		}
 	} else {
 		a.printIngestSummary(sum)
+	}
+	if indexErr != nil {
+		return fmt.Errorf("items stored, index not updated: %w", indexErr)
 	}
 	if ctx.Err() != nil {
 		return silentError{fmt.Errorf("interrupted: %w", ctx.Err())}

@@ -43,6 +43,9 @@ func (a *app) runReindex(ctx context.Context, jsonOut bool) error {
 		return err
 	}
 	defer st.Close()
+	if err := a.waitIndexFree(ctx, cfg); err != nil {
+		return err
+	}
 	// Mark everything pending first: if we stop half-way, the next sync
 	// finishes the rebuild.
 	if err := st.ResetIndexed(ctx); err != nil {

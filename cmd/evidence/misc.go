@@ -37,7 +37,7 @@ func (a *app) runShow(ctx context.Context, ref string, jsonOut bool) error {
 	if err != nil {
 		return err
 	}
-	st, err := a.openStore(ctx, cfg)
+	st, err := a.openStoreForReading(ctx, cfg)
 	if err != nil {
 		return err
 	}

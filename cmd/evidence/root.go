@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/evidencetracker/evidence/config"
+	"github.com/evidencetracker/evidence/store"
 )
 
 // version is set at build time with -ldflags "-X main.version=…".
@@ -49,11 +50,19 @@ type app struct {
 
 	loaded *config.Loaded
 	log    *slog.Logger
+	// readOnly opens the store and index read-only: set when a reading
+	// command finds the data directory unwritable (openStoreForReading).
+	readOnly bool
 }
 
 // run executes the CLI and returns the exit status.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	a := &app{stdout: stdout, stderr: stderr}
+	return (&app{stdout: stdout, stderr: stderr}).run(ctx, args)
+}
+
+// run executes the CLI with a's streams and returns the exit status.
+func (a *app) run(ctx context.Context, args []string) int {
+	stdout, stderr := a.stdout, a.stderr
 	root := newRootCommand(a)
 	root.SetArgs(args)
 	root.SetOut(stdout)
@@ -61,6 +70,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	err := root.ExecuteContext(ctx)
 	if err == nil {
 		return exitOK
+	}
+	if a.loaded != nil {
+		// A damaged store is named whichever way its error came.
+		err = store.Explain(err, storePath(a.loaded.Config))
 	}
 	var ue usageError
 	var se silentError
@@ -88,7 +101,12 @@ Mental Health, The King's Fund and National Voices, stores every item once in
 SQLite, indexes it with bleve and lets professionals search it.
 
 Configuration comes from built-in defaults, one YAML file (--config, or
-./evidence.yaml), EVIDENCE_* environment variables and flags, in that order.`,
+./evidence.yaml), EVIDENCE_* environment variables and flags, in that order.
+
+A command that finds the index in use by another process (a long reindex)
+waits up to index.lock_wait (default 60s), then names the holder. A damaged
+evidence.db is named and never replaced. In a read-only data directory,
+search, show, sources and topics still work (read-only store and index).`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}

@@ -169,7 +169,7 @@ func (a *app) runSearch(ctx context.Context, text string, f *searchFlags) error 
 			return usagef("--source %q: no such source (configured: %s)", id, strings.Join(cfg.Sources.IDs(), ", "))
 		}
 	}
-	st, ix, closeAll, err := a.openBoth(ctx, cfg, true)
+	st, ix, closeAll, err := a.openBothForReading(ctx, cfg)
 	if err != nil {
 		return err
 	}

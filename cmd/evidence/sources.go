@@ -165,7 +165,7 @@ func (a *app) runSources(ctx context.Context, jsonOut bool) error {
 	if err != nil {
 		return err
 	}
-	st, err := a.openStore(ctx, cfg)
+	st, err := a.openStoreForReading(ctx, cfg)
 	if err != nil {
 		return err
 	}

@@ -57,7 +57,7 @@ func (a *app) runTopics(ctx context.Context, jsonOut bool) error {
 	if err != nil {
 		return err
 	}
-	st, ix, closeAll, err := a.openBoth(ctx, cfg, true)
+	st, ix, closeAll, err := a.openBothForReading(ctx, cfg)
 	if err != nil {
 		return err
 	}

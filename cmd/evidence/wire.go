@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
@@ -23,9 +24,12 @@ func storePath(cfg *config.Config) string { return filepath.Join(cfg.DataDir, "e
 func indexPath(cfg *config.Config) string { return filepath.Join(cfg.DataDir, "index.bleve") }
 
 func (a *app) openStore(ctx context.Context, cfg *config.Config) (*store.Store, error) {
-	st, err := store.Open(ctx, store.Options{Path: storePath(cfg), Logger: a.logger()})
+	st, err := store.Open(ctx, store.Options{Path: storePath(cfg), Logger: a.logger(), ReadOnly: a.readOnly})
 	if err != nil {
 		return nil, err
+	}
+	if st.ReadOnly() {
+		return st, nil
 	}
 	for _, id := range cfg.Sources.IDs() {
 		if err := st.EnsureSource(ctx, id, cfg.Sources[id].Name); err != nil {
@@ -36,14 +40,65 @@ func (a *app) openStore(ctx context.Context, cfg *config.Config) (*store.Store, 
 	return st, nil
 }
 
+// openStoreForReading opens the store for a command that only reads
+// (search, show, sources, topics): as usual when the data directory can be
+// written (so migrations and index catch-up still happen), else read-only
+// (mode=ro, no migration), and the index read-only after it.
+func (a *app) openStoreForReading(ctx context.Context, cfg *config.Config) (*store.Store, error) {
+	st, err := a.openStore(ctx, cfg)
+	if errors.Is(err, store.ErrReadOnly) && !a.readOnly {
+		a.logger().Warn("data directory is not writable; opening the store and index read-only", "dir", cfg.DataDir, "reason", err)
+		a.readOnly = true
+		st, err = a.openStore(ctx, cfg)
+	}
+	return st, err
+}
+
+// openBothForReading is openBoth for a command that only reads.
+func (a *app) openBothForReading(ctx context.Context, cfg *config.Config) (st *store.Store, ix *index.Index, close func(), err error) {
+	st, err = a.openStoreForReading(ctx, cfg)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	ix, err = a.openIndex(ctx, cfg, st, !st.ReadOnly())
+	if err != nil {
+		st.Close()
+		return nil, nil, nil, err
+	}
+	return st, ix, func() { ix.Close(); st.Close() }, nil
+}
+
+// lockProgress tells the person waiting who holds the index.
+func (a *app) lockProgress(cfg *config.Config) func(time.Duration, string) {
+	return func(waited time.Duration, holder string) {
+		if holder == "" {
+			holder = "another process"
+		}
+		fmt.Fprintf(a.stderr, "evidence: the index is in use by %s; waiting (%s of index.lock_wait %s)…\n",
+			holder, waited.Round(time.Second), cfg.Index.LockWait)
+	}
+}
+
+// waitIndexFree waits up to index.lock_wait while another process has the
+// index open (a rebuild must not remove it under them), naming the holder
+// when giving up.
+func (a *app) waitIndexFree(ctx context.Context, cfg *config.Config) error {
+	return index.WaitFree(ctx, index.Options{Path: indexPath(cfg), LockWait: cfg.Index.LockWait, OnLockWait: a.lockProgress(cfg)})
+}
+
 // openIndex opens the bleve index. An index that cannot be opened is
 // derived data: it is rebuilt from the store, with a warning. With sync, the
 // items the store holds but the index has not seen yet (a crash between the
 // two) are indexed before it is returned.
 func (a *app) openIndex(ctx context.Context, cfg *config.Config, st *store.Store, sync bool) (*index.Index, error) {
 	opts := a.indexOptions(cfg)
+	opts.LockWait, opts.OnLockWait = cfg.Index.LockWait, a.lockProgress(cfg)
+	opts.Owner = strings.Join(os.Args, " ")
+	if st.ReadOnly() {
+		opts.ReadOnly, sync = true, false
+	}
 	ix, err := index.Open(ctx, opts)
-	if errors.Is(err, index.ErrCorrupt) {
+	if errors.Is(err, index.ErrCorrupt) && !opts.ReadOnly {
 		a.logger().Warn("index cannot be opened; rebuilding it from the store", "path", opts.Path, "err", err)
 		if err := index.Remove(opts.Path); err != nil {
 			return nil, fmt.Errorf("remove broken index %s: %w", opts.Path, err)

@@ -18,13 +18,12 @@ import (
 // sources` only know configured sources.
 const FallbackSource = "import"
 
-// Store is what importing needs from the system of record.
+// Store is what importing needs from the system of record: the one
+// transaction save the pipeline uses too (store.SaveItem), which finds the
+// stored item that is the same work (URL, alias, DOI, PDF, title and date)
+// and writes under the same lock.
 type Store interface {
-	// ItemByURL finds an item by canonical URL or alias; the error wraps
-	// evidence.ErrNotFound when there is none.
-	ItemByURL(ctx context.Context, url string) (evidence.Item, error)
-	UpsertItem(ctx context.Context, it *evidence.Item) (evidence.UpsertResult, error)
-	AddAlias(ctx context.Context, alias, canonicalURL string) error
+	SaveItem(ctx context.Context, it *evidence.Item, opts evidence.SaveOptions) (evidence.SaveResult, error)
 }
 
 // Sites is what importing needs to know about the configured sources.
@@ -47,7 +46,10 @@ type Options struct {
 	// Source, when set, is the source of every new item (--source); it
 	// must be configured.
 	Source string
-	Logger *slog.Logger
+	// ReportLike says which item types a shared PDF makes the same work
+	// (the pipeline's rule, ingest.ReportLike); nil leaves PDFs out.
+	ReportLike func(typ string) bool
+	Logger     *slog.Logger
 	// Progress, if set, is called after each record with the report so
 	// far.
 	Progress func(Report)
@@ -66,9 +68,11 @@ type Report struct {
 	Errors    []RecordError `json:"errors"`
 }
 
-// Import reads r in format f and saves every good record, keyed like
-// ingested items by canonical URL (the owning source's rules; an alias or
-// the record's DOI finds an item stored under another URL). A record for
+// Import reads r in format f and saves every good record through the
+// pipeline's dedupe path (Store.SaveItem, one transaction): keyed by
+// canonical URL (the owning source's rules), an alias, the record's DOI
+// (as a stored item's DOI or its doi.org URL), a report's PDF or the same
+// title within days finds the item stored under another URL. A record for
 // an item already stored is merged into it: the publisher's own fields win,
 // the import fills the empty ones and adds its categories, documents and
 // cites; fields an earlier import supplied are replaced. A new item's
@@ -158,77 +162,56 @@ func (im *importer) save(ctx context.Context, rec Record) (evidence.UpsertResult
 	// case; links to them do not).
 	var doiURLs []string
 	if rec.DOI != "" {
+		// Stored as the item's DOI too, so the DOI rule finds it (and it
+		// finds an ingested item carrying the DOI).
+		if it.DOI == "" {
+			it.DOI = rec.DOI
+		}
 		doiURLs = canonicalAll(sites, []string{rec.DOIURL, DOIURL(rec.DOI)})
 	}
 
-	existing, found, err := im.lookup(ctx, canon)
-	if err != nil {
-		return evidence.Unchanged, err
+	// The source and type a new item would get; an error is the record's
+	// only when nothing stored is the same work.
+	src, srcErr := im.sourceFor(it)
+	newType := it.Type
+	if newType == "" && srcErr == nil {
+		newType = sites.TypeOf(src, canon)
 	}
-	for _, u := range doiURLs {
-		if found || u == canon {
-			continue
-		}
-		if existing, found, err = im.lookup(ctx, u); err != nil {
-			return evidence.Unchanged, err
+	opts := evidence.SaveOptions{
+		// The DOI's URLs lead to the stored item, and from now on to it.
+		Aliases:     doiURLs,
+		KeepAliases: true,
+		Merge:       merge,
+		Prepare: func(w *evidence.Item) error {
+			if srcErr != nil {
+				return srcErr
+			}
+			w.ID, w.Source, w.AnnouncedBy, w.Type = "", src, nil, newType
+			return nil
+		},
+	}
+	if rl := im.opts.ReportLike; rl != nil {
+		opts.ReportLike = func(t string) bool {
+			if t == "" { // the record's own type, not known yet
+				t = newType
+			}
+			return rl(t)
 		}
 	}
-
-	var save evidence.Item
-	if found {
-		save = merge(existing, it)
-	} else {
-		src, err := im.sourceFor(it)
-		if err != nil {
-			return evidence.Unchanged, err
-		}
-		save = it
-		save.ID, save.Source, save.AnnouncedBy = "", src, nil
-		if save.Type == "" {
-			save.Type = sites.TypeOf(src, canon)
-		}
-	}
+	save := it
 	save.ContentHash = ""
-	res, err := im.opts.Store.UpsertItem(ctx, &save)
-	if errors.Is(err, evidence.ErrInvalid) || errors.Is(err, evidence.ErrConflict) {
+	res, err := im.opts.Store.SaveItem(ctx, &save, opts)
+	var br *badRecord
+	switch {
+	case errors.As(err, &br):
+		return evidence.Unchanged, br
+	case errors.Is(err, evidence.ErrInvalid) || errors.Is(err, evidence.ErrConflict):
 		return evidence.Unchanged, bad("%v", err)
-	}
-	if err != nil {
+	case err != nil:
 		return evidence.Unchanged, fmt.Errorf("importer: line %d: %w", rec.Line, err)
 	}
-	// The record's own URL and DOI lead to the stored item from now on.
-	for _, alias := range append([]string{canon}, doiURLs...) {
-		if err := im.alias(ctx, alias, save); err != nil {
-			return evidence.Unchanged, fmt.Errorf("importer: line %d: %w", rec.Line, err)
-		}
-	}
-	im.log.Debug("imported", "line", rec.Line, "url", save.URL, "id", save.ID, "result", res.String())
-	return res, nil
-}
-
-// lookup finds the stored item at u (canonical URL or alias).
-func (im *importer) lookup(ctx context.Context, u string) (evidence.Item, bool, error) {
-	it, err := im.opts.Store.ItemByURL(ctx, u)
-	switch {
-	case errors.Is(err, evidence.ErrNotFound):
-		return evidence.Item{}, false, nil
-	case err != nil:
-		return evidence.Item{}, false, fmt.Errorf("importer: look up %s: %w", u, err)
-	}
-	return it, true, nil
-}
-
-// alias records u as another URL of saved, unless u is its URL or already
-// leads to an item (this one or another: an alias never moves).
-func (im *importer) alias(ctx context.Context, u string, saved evidence.Item) error {
-	if u == "" || u == saved.URL {
-		return nil
-	}
-	_, found, err := im.lookup(ctx, u)
-	if err != nil || found {
-		return err
-	}
-	return im.opts.Store.AddAlias(ctx, u, saved.URL)
+	im.log.Debug("imported", "line", rec.Line, "url", res.URL, "id", res.ID, "result", res.Result.String(), "rule", res.Rule)
+	return res.Result, nil
 }
 
 // sourceFor picks a new item's source.
@@ -305,6 +288,9 @@ func merge(stored, imp evidence.Item) evidence.Item {
 	if imp.Updated != nil && takes("updated", stored.Updated == nil) {
 		out.Updated = imp.Updated
 		set("updated")
+	}
+	if imp.DOI != "" && stored.DOI == "" {
+		out.DOI = imp.DOI
 	}
 	if len(imp.Authors) > 0 && takes("authors", len(stored.Authors) == 0) {
 		out.Authors = imp.Authors
