@@ -44,8 +44,27 @@ var cronFields = [5]struct {
 // CheckCron checks the shape of a standard 5-field cron spec (minute hour
 // day-of-month month day-of-week): each field *, a number or name in range,
 // a range a-b, a list a,b and an optional /step. It says which field is
-// wrong. The scheduler that runs it comes later.
+// wrong. The descriptors @hourly, @daily, @weekly, @monthly, @yearly and
+// "@every DURATION" are accepted too.
 func CheckCron(spec string) error {
+	spec = strings.TrimSpace(spec)
+	if strings.HasPrefix(spec, "@") {
+		name, arg, _ := strings.Cut(spec, " ")
+		switch name {
+		case "@hourly", "@daily", "@midnight", "@weekly", "@monthly", "@yearly", "@annually":
+			if strings.TrimSpace(arg) != "" {
+				return fmt.Errorf("%s takes nothing after it", name)
+			}
+			return nil
+		case "@every":
+			d, err := time.ParseDuration(strings.TrimSpace(arg))
+			if err != nil || d < time.Second {
+				return fmt.Errorf("@every wants a duration of at least 1s, like @every 168h")
+			}
+			return nil
+		}
+		return fmt.Errorf("unknown descriptor %s (use @hourly, @daily, @weekly, @monthly, @yearly or @every DURATION)", name)
+	}
 	fields := strings.Fields(spec)
 	if len(fields) != 5 {
 		return fmt.Errorf("want 5 fields (minute hour day-of-month month day-of-week), got %d", len(fields))

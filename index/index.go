@@ -135,6 +135,8 @@ type Index struct {
 
 	closeMu sync.Mutex
 	closed  bool
+	// refs counts Retain calls not yet matched by Close.
+	refs int
 
 	readOnly     bool
 	ownerWritten bool
@@ -599,6 +601,10 @@ func (x *Index) Close() error {
 	if x.closed {
 		return nil
 	}
+	if x.refs > 0 {
+		x.refs--
+		return nil
+	}
 	x.closed = true
 	if x.ownerWritten {
 		_ = os.Remove(filepath.Join(x.path, ownerFile))
@@ -607,6 +613,16 @@ func (x *Index) Close() error {
 		return fmt.Errorf("index: close %s: %w", x.path, err)
 	}
 	return nil
+}
+
+// Retain lets one more user Close the index: it is closed by the Close
+// that matches Open once every Retain has had its Close. A server shares
+// its open index with the commands it runs this way.
+func (x *Index) Retain() *Index {
+	x.closeMu.Lock()
+	defer x.closeMu.Unlock()
+	x.refs++
+	return x
 }
 
 // Index adds or replaces the documents for items, keyed by Item.ID, writing

@@ -26,6 +26,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/evidencetracker/evidence"
@@ -65,6 +66,10 @@ type Store struct {
 	path     string
 	schema   int
 	readOnly bool
+
+	closeMu sync.Mutex
+	closed  bool
+	refs    int // Retain calls not yet matched by Close
 }
 
 // Open opens (creating if needed) the database at opts.Path and applies any
@@ -207,6 +212,16 @@ func (s *Store) openReadOnly(ctx context.Context) (*Store, error) {
 
 // Close closes both connection pools.
 func (s *Store) Close() error {
+	s.closeMu.Lock()
+	defer s.closeMu.Unlock()
+	if s.closed {
+		return nil
+	}
+	if s.refs > 0 {
+		s.refs--
+		return nil
+	}
+	s.closed = true
 	var errs []error
 	if s.rdb != nil && s.rdb != s.db {
 		if err := s.rdb.Close(); err != nil {
@@ -222,6 +237,16 @@ func (s *Store) Close() error {
 		return fmt.Errorf("store: close %q: %w", s.path, err)
 	}
 	return nil
+}
+
+// Retain lets one more user Close the store: it is closed by the Close
+// that matches Open once every Retain has had its Close. A server shares
+// its open store with the commands it runs this way.
+func (s *Store) Retain() *Store {
+	s.closeMu.Lock()
+	defer s.closeMu.Unlock()
+	s.refs++
+	return s
 }
 
 // SchemaVersion reports the migration version the database is at.

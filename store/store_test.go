@@ -151,3 +151,21 @@ func TestReopenKeepsData(t *testing.T) {
 		t.Errorf("FetchState after reopen = %+v, %v", fs, err)
 	}
 }
+
+func TestRetainedStoreClosesOnLastClose(t *testing.T) {
+	s, _, _ := newStore(t)
+	ctx := context.Background()
+	shared := s.Retain()
+	if err := shared.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.CountItems(ctx); err != nil {
+		t.Fatalf("store closed by a borrower's Close: %v", err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.CountItems(ctx); err == nil {
+		t.Fatal("store still open after the last Close")
+	}
+}
