@@ -120,7 +120,7 @@ type SourceStatus struct {
 	ID                  string     `json:"id"`
 	Name                string     `json:"name"`
 	Strategy            string     `json:"strategy"`
-	Status              string     `json:"status"` // ok, failing, blocked, paused, never
+	Status              string     `json:"status"` // ok, failing, blocked, interrupted, paused, never
 	LastRun             *time.Time `json:"last_run"`
 	LastSuccess         *time.Time `json:"last_success"`
 	LastError           string     `json:"last_error"`
@@ -137,6 +137,9 @@ const (
 	StatusFailing = "failing"
 	StatusBlocked = "blocked"
 	StatusPaused  = "paused"
+	// StatusInterrupted is a run cut short by Ctrl-C or SIGTERM: no
+	// failure, it neither counts towards a pause nor resets the count.
+	StatusInterrupted = "interrupted"
 )
 
 // FetchState is the conditional-GET state remembered for one URL.
