@@ -142,6 +142,23 @@ const (
 	StatusInterrupted = "interrupted"
 )
 
+// SourceRun is the outcome of one poll of a source, as the store records
+// it (see store.RecordSourceRun).
+type SourceRun struct {
+	Start, End time.Time
+	Strategy   string
+	// Err is nil on success.
+	Err error
+	// Blocked means the publisher refused us (robots.txt, 403, 429…).
+	Blocked bool
+	// Interrupted means the run was cut short (Ctrl-C, SIGTERM): no
+	// failure, whatever Err says. Blocked wins over it.
+	Interrupted bool
+	NextPoll    time.Time
+	// Counters for the run's history row.
+	Fetched, NotModified, New, Updated int
+}
+
 // FetchState is the conditional-GET state remembered for one URL.
 type FetchState struct {
 	URL          string

@@ -148,23 +148,10 @@ func (pol Policy) NextPoll(id, outcome string, failures int, end time.Time) time
 	return end.Add(min(interval, FirstRetry<<n))
 }
 
-// RunRecord is one run as the status store records it.
-type RunRecord struct {
-	Start, End time.Time
-	Strategy   string
-	// Outcome is evidence.StatusOK, StatusFailing, StatusBlocked or
-	// StatusInterrupted.
-	Outcome  string
-	Err      error
-	NextPoll time.Time
-	// Counters for the run's history.
-	Fetched, NotModified, New, Updated int
-}
-
 // StatusStore is what the scheduler needs from the system of record.
 type StatusStore interface {
 	SourceStatuses(ctx context.Context) ([]evidence.SourceStatus, error)
-	RecordRun(ctx context.Context, source string, run RunRecord) error
+	RecordSourceRun(ctx context.Context, source string, run evidence.SourceRun) error
 }
 
 // Runner runs sources; *Pipeline is one.
@@ -309,12 +296,14 @@ func (s *Scheduler) Execute(ctx context.Context, pl Plan) Summary {
 		if end.IsZero() {
 			end = s.now()
 		}
-		rec := RunRecord{
-			Start: r.Start, End: end, Strategy: r.Strategy, Outcome: outcome, Err: r.Err,
-			NextPoll: s.Policy.NextPoll(r.Source, outcome, pl.statuses[r.Source].ConsecutiveFailures, end),
-			Fetched:  r.Fetched, NotModified: r.NotModified, New: r.New, Updated: r.Updated,
+		rec := evidence.SourceRun{
+			Start: r.Start, End: end, Strategy: r.Strategy, Err: r.Err,
+			Blocked:     outcome == evidence.StatusBlocked,
+			Interrupted: outcome == evidence.StatusInterrupted,
+			NextPoll:    s.Policy.NextPoll(r.Source, outcome, pl.statuses[r.Source].ConsecutiveFailures, end),
+			Fetched:     r.Fetched, NotModified: r.NotModified, New: r.New, Updated: r.Updated,
 		}
-		if err := s.Store.RecordRun(rctx, r.Source, rec); err != nil {
+		if err := s.Store.RecordSourceRun(rctx, r.Source, rec); err != nil {
 			s.log().Error("record source run", "source", r.Source, "err", err)
 		}
 		if outcome == evidence.StatusFailing || outcome == evidence.StatusBlocked {

@@ -150,7 +150,7 @@ func (c *fakeClock) Advance(d time.Duration) { c.t = c.t.Add(d) }
 // store.RecordSourceRun).
 type memStatus struct {
 	st   map[string]evidence.SourceStatus
-	runs []RunRecord
+	runs []evidence.SourceRun
 }
 
 func (m *memStatus) SourceStatuses(context.Context) ([]evidence.SourceStatus, error) {
@@ -161,16 +161,24 @@ func (m *memStatus) SourceStatuses(context.Context) ([]evidence.SourceStatus, er
 	return out, nil
 }
 
-func (m *memStatus) RecordRun(_ context.Context, id string, r RunRecord) error {
+func (m *memStatus) RecordSourceRun(_ context.Context, id string, r evidence.SourceRun) error {
 	if m.st == nil {
 		m.st = map[string]evidence.SourceStatus{}
 	}
 	s := m.st[id]
-	s.ID, s.Status, s.LastRun, s.NextPoll = id, r.Outcome, ptr(r.End), ptr(r.NextPoll)
-	switch r.Outcome {
-	case evidence.StatusOK:
+	s.ID, s.LastRun, s.NextPoll = id, ptr(r.End), ptr(r.NextPoll)
+	switch {
+	case r.Blocked:
+		s.Status = evidence.StatusBlocked
+		s.ConsecutiveFailures++
+		s.LastErrorAt = ptr(r.End)
+	case r.Interrupted:
+		s.Status = evidence.StatusInterrupted
+	case r.Err == nil:
+		s.Status = evidence.StatusOK
 		s.LastSuccess, s.ConsecutiveFailures = ptr(r.End), 0
-	case evidence.StatusFailing, evidence.StatusBlocked:
+	default:
+		s.Status = evidence.StatusFailing
 		s.ConsecutiveFailures++
 		s.LastErrorAt = ptr(r.End)
 		if r.Err != nil {

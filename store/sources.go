@@ -12,20 +12,7 @@ import (
 )
 
 // SourceRun is the outcome of one poll of a source.
-type SourceRun struct {
-	Start, End time.Time
-	Strategy   string
-	// Err is nil on success.
-	Err error
-	// Blocked means the publisher refused us (robots.txt, 403, 429…).
-	Blocked bool
-	// Interrupted means the run was cut short (Ctrl-C, SIGTERM): no
-	// failure, whatever Err says. Blocked wins over it.
-	Interrupted bool
-	NextPoll    time.Time
-	// Counters for the run's history row.
-	Fetched, NotModified, New, Updated int
-}
+type SourceRun = evidence.SourceRun
 
 // EnsureSource records a source if it is unknown, or renames it. A known
 // source whose name is unchanged is not written.

@@ -15,7 +15,6 @@ import (
 	"github.com/evidencetracker/evidence"
 	"github.com/evidencetracker/evidence/config"
 	"github.com/evidencetracker/evidence/ingest"
-	"github.com/evidencetracker/evidence/store"
 )
 
 type ingestFlags struct {
@@ -118,7 +117,7 @@ func (a *app) runIngest(ctx context.Context, f *ingestFlags) error {
 	defer st.Close()
 
 	sched := ingest.Scheduler{
-		Store: storeRuns{st}, Policy: schedulePolicy(cfg), Sources: all, Logger: a.logger(),
+		Store: st, Policy: schedulePolicy(cfg), Sources: all, Logger: a.logger(),
 	}
 	plan, err := sched.Plan(ctx, ingest.Request{
 		Names: f.sources, DueOnly: f.dueOnly, Backfill: f.backfill, MaxPages: f.maxPages,
@@ -191,23 +190,6 @@ func schedulePolicy(cfg *config.Config) ingest.Policy {
 // when it is not paused).
 func pausedUntil(cfg *config.Config, s evidence.SourceStatus) time.Time {
 	return schedulePolicy(cfg).PausedUntil(s)
-}
-
-// storeRuns records the scheduler's runs in the store.
-type storeRuns struct{ st *store.Store }
-
-func (s storeRuns) SourceStatuses(ctx context.Context) ([]evidence.SourceStatus, error) {
-	return s.st.SourceStatuses(ctx)
-}
-
-func (s storeRuns) RecordRun(ctx context.Context, id string, r ingest.RunRecord) error {
-	return s.st.RecordSourceRun(ctx, id, store.SourceRun{
-		Start: r.Start, End: r.End, Strategy: r.Strategy, Err: r.Err,
-		Blocked:     r.Outcome == evidence.StatusBlocked,
-		Interrupted: r.Outcome == evidence.StatusInterrupted,
-		NextPoll:    r.NextPoll,
-		Fetched:     r.Fetched, NotModified: r.NotModified, New: r.New, Updated: r.Updated,
-	})
 }
 
 func (a *app) printIngestSummary(sum ingestSummary) {
