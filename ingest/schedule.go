@@ -164,7 +164,7 @@ type Scheduler struct {
 	Runner Runner
 	Store  StatusStore
 	Policy Policy
-	// Sources are every configured source, in report order.
+	// Sources are every configured source (those asked for and not).
 	Sources []Source
 	// Now is the clock (default time.Now).
 	Now    func() time.Time
@@ -250,8 +250,9 @@ func (s *Scheduler) Plan(ctx context.Context, req Request) (Plan, error) {
 
 // Execute runs the plan's sources with the Runner (those to backfill and
 // the others as two batches) and records each run, also when ctx is
-// cancelled part-way: a source cut short is recorded as interrupted, due
-// again at once. Failures to record are logged; the summary is returned
+// cancelled part-way: a source the Runner reports cut short (Interrupted)
+// is recorded as interrupted, due again at once; one that had failed
+// before the cancellation stays a failure. Failures to record are logged; the summary is returned
 // either way.
 func (s *Scheduler) Execute(ctx context.Context, pl Plan) Summary {
 	var fresh, known []Source
@@ -286,11 +287,6 @@ func (s *Scheduler) Execute(ctx context.Context, pl Plan) Summary {
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), timeout)
 	defer cancel()
 	for _, r := range reports {
-		if ctx.Err() != nil && r.Err != nil && !r.Blocked {
-			// Cancelled while this source was running: whatever error it
-			// met is the interruption's doing.
-			r.Interrupted = true
-		}
 		outcome := Outcome(r)
 		end := r.End
 		if end.IsZero() {

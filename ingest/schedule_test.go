@@ -282,7 +282,7 @@ func TestSchedulerInterruptionIsNoFailure(t *testing.T) {
 		}
 		cancel() // Ctrl-C while a runs
 		clock.Advance(time.Minute)
-		return Report{Err: ctx.Err(), Errors: []string{"fetch https://a.example/feed: " + ctx.Err().Error()}}
+		return Report{Err: ctx.Err(), Errors: []string{"fetch https://a.example/feed: " + ctx.Err().Error()}, Interrupted: true}
 	}}
 	s := &Scheduler{Runner: runner, Store: store, Policy: pol, Sources: testSources(t, "a", "b"), Now: clock.Now}
 	for i := range 6 {
@@ -323,5 +323,31 @@ func TestSchedulerUnknownName(t *testing.T) {
 	_, err := s.Plan(t.Context(), Request{Names: []string{"bbc"}})
 	if !errors.Is(err, evidence.ErrInvalid) || !strings.Contains(err.Error(), `"bbc"`) {
 		t.Errorf("err = %v; want ErrInvalid naming the source", err)
+	}
+}
+
+// A source that failed before Ctrl-C was pressed is a failure still.
+func TestSchedulerFailureBeforeInterruptStays(t *testing.T) {
+	clock := &fakeClock{t: t0}
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	runner := &fakeRunner{clock: clock, result: func(ctx context.Context, src Source) Report {
+		if src.ID == "a" {
+			return Report{Err: errors.New("fetch https://a.example/feed: connection refused")}
+		}
+		cancel()
+		return Report{Err: ctx.Err(), Interrupted: true}
+	}}
+	store := &memStatus{}
+	s := &Scheduler{Runner: runner, Store: store, Policy: testPolicy("a", "b"), Sources: testSources(t, "a", "b"), Now: clock.Now}
+	sum, err := s.RunOnce(ctx, Request{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a, b := store.st["a"], store.st["b"]; a.Status != evidence.StatusFailing || a.ConsecutiveFailures != 1 || b.Status != evidence.StatusInterrupted {
+		t.Errorf("a %q (%d failures), b %q; want a failing (1), b interrupted", a.Status, a.ConsecutiveFailures, b.Status)
+	}
+	if !sum.Failed || !sum.Interrupted {
+		t.Errorf("failed %v, interrupted %v; want both", sum.Failed, sum.Interrupted)
 	}
 }
