@@ -172,7 +172,7 @@ type SourceStatus struct {
 	ID                  string     `json:"id"`
 	Name                string     `json:"name"`
 	Strategy            string     `json:"strategy"`
-	Status              string     `json:"status"` // ok, failing, blocked, paused, never
+	Status              string     `json:"status"` // ok, failing, blocked, interrupted, paused, never
 	LastRun             *time.Time `json:"last_run"`
 	LastSuccess         *time.Time `json:"last_success"`
 	LastError           string     `json:"last_error"`
@@ -189,7 +189,27 @@ const (
 	StatusFailing = "failing"
 	StatusBlocked = "blocked"
 	StatusPaused  = "paused"
+	// StatusInterrupted is a run cut short by Ctrl-C or SIGTERM: no
+	// failure, it neither counts towards a pause nor resets the count.
+	StatusInterrupted = "interrupted"
 )
+
+// SourceRun is the outcome of one poll of a source, as the store records
+// it (see store.RecordSourceRun).
+type SourceRun struct {
+	Start, End time.Time
+	Strategy   string
+	// Err is nil on success.
+	Err error
+	// Blocked means the publisher refused us (robots.txt, 403, 429…).
+	Blocked bool
+	// Interrupted means the run was cut short (Ctrl-C, SIGTERM): no
+	// failure, whatever Err says. Blocked wins over it.
+	Interrupted bool
+	NextPoll    time.Time
+	// Counters for the run's history row.
+	Fetched, NotModified, New, Updated int
+}
 
 // FetchState is the conditional-GET state remembered for one URL.
 type FetchState struct {

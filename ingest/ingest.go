@@ -108,6 +108,10 @@ type Report struct {
 	// on item pages.
 	Deferred int  `json:"deferred"`
 	Blocked  bool `json:"blocked"`
+	// Interrupted is set when the run's context was cancelled (Ctrl-C,
+	// SIGTERM) before the source finished: what it did is kept, but it is
+	// no failure of the source.
+	Interrupted bool `json:"interrupted"`
 	// Errors lists every problem met, each naming its URL and cause.
 	Errors []string `json:"errors"`
 	// Err is set when a layer failed outright (fetch or parse of a feed):
@@ -131,7 +135,7 @@ func (p *Pipeline) Run(ctx context.Context, sources []Source, ro RunOptions) []R
 			case sem <- struct{}{}:
 			case <-ctx.Done():
 				reports[i] = Report{Source: src.ID, Strategy: src.Strategy(), Start: p.opts.Now(), End: p.opts.Now(),
-					Errors: []string{ctx.Err().Error()}, Err: ctx.Err()}
+					Errors: []string{ctx.Err().Error()}, Err: ctx.Err(), Interrupted: true}
 				return
 			}
 			defer func() { <-sem }()
@@ -162,6 +166,7 @@ func (p *Pipeline) RunSource(ctx context.Context, src Source, ro RunOptions) Rep
 		r.Errors = append(r.Errors, fmt.Sprintf("ingest %s: %d new item(s) left for the next run (at most %d item pages a run)", src.ID, r.Deferred, budget))
 	}
 	r.End = p.opts.Now()
+	r.Interrupted = ctx.Err() != nil
 	p.progress(Event{Source: src.ID, Kind: "done"})
 	p.log.Info("source done", "source", src.ID, "strategy", r.Strategy, "new", r.New, "updated", r.Updated,
 		"unchanged", r.Unchanged, "merged", r.Merged, "not_modified", r.NotModified, "errors", len(r.Errors))

@@ -241,17 +241,26 @@ func TestCancelledRunKeepsWhatWasSaved(t *testing.T) {
 		ConnectTo: map[string]string{"good.test": addr, "slow.test": addr}, Timeout: time.Minute})
 	good, slow := compile(t, "good.test"), compile(t, "slow.test")
 	p := New(Options{Store: st, Fetcher: fc, Sources: []Source{good, slow}})
-	if r := p.RunSource(ctx, good, RunOptions{}); r.New != 2 {
+	if r := p.RunSource(ctx, good, RunOptions{}); r.New != 2 || r.Interrupted {
 		t.Fatalf("good: %+v", r)
 	}
 	cctx, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
 	defer cancel()
 	r := p.RunSource(cctx, slow, RunOptions{})
-	if r.Err == nil {
-		t.Errorf("cancelled run reported no error")
+	if r.Err == nil || !r.Interrupted {
+		t.Errorf("cancelled run: err %v, interrupted %v; want an error and interrupted", r.Err, r.Interrupted)
 	}
 	if n, _ := st.CountItems(ctx); n != 2 {
 		t.Errorf("after cancel the store holds %d items, want 2", n)
+	}
+	// Sources still waiting for their turn when the run is cancelled are
+	// interrupted too.
+	done, stop := context.WithCancel(ctx)
+	stop()
+	for _, r := range p.Run(done, []Source{good, slow}, RunOptions{}) {
+		if !r.Interrupted || r.Err == nil {
+			t.Errorf("%s in a cancelled run: err %v, interrupted %v", r.Source, r.Err, r.Interrupted)
+		}
 	}
 }
 

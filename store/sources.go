@@ -12,17 +12,7 @@ import (
 )
 
 // SourceRun is the outcome of one poll of a source.
-type SourceRun struct {
-	Start, End time.Time
-	Strategy   string
-	// Err is nil on success.
-	Err error
-	// Blocked means the publisher refused us (robots.txt, 403, 429…).
-	Blocked  bool
-	NextPoll time.Time
-	// Counters for the run's history row.
-	Fetched, NotModified, New, Updated int
-}
+type SourceRun = evidence.SourceRun
 
 // EnsureSource records a source if it is unknown, or renames it. A known
 // source whose name is unchanged is not written.
@@ -51,8 +41,10 @@ func (s *Store) EnsureSource(ctx context.Context, id, name string) error {
 // Success: status ok, last_success = End, consecutive_failures = 0; the last
 // error is kept for reference. Failure (Err != nil or Blocked): last_error,
 // last_error_at = End, consecutive_failures + 1, status failing (blocked when
-// Blocked). last_run = End and next_poll are stored either way. A zero End
-// means now.
+// Blocked). Interrupted (and not Blocked): status interrupted, the failure
+// count, last error and last success are left as they were, so an
+// interruption neither counts towards a pause nor resets the count.
+// last_run = End and next_poll are stored either way. A zero End means now.
 func (s *Store) RecordSourceRun(ctx context.Context, id string, run SourceRun) error {
 	if strings.TrimSpace(id) == "" {
 		return fmt.Errorf("store: record source run: empty id: %w", evidence.ErrInvalid)
@@ -66,11 +58,17 @@ func (s *Store) RecordSourceRun(ctx context.Context, id string, run SourceRun) e
 	if start.IsZero() {
 		start = end
 	}
-	failed := run.Err != nil || run.Blocked
+	interrupted := run.Interrupted && !run.Blocked
+	failed := (run.Err != nil || run.Blocked) && !interrupted
 	errText := ""
-	if run.Err != nil {
+	switch {
+	case interrupted && run.Err != nil:
+		errText = "interrupted: " + run.Err.Error()
+	case interrupted:
+		errText = "interrupted"
+	case run.Err != nil:
 		errText = run.Err.Error()
-	} else if run.Blocked {
+	case run.Blocked:
 		errText = "blocked"
 	}
 	err := s.withTx(ctx, func(tx *sql.Tx) error {
@@ -79,7 +77,16 @@ func (s *Store) RecordSourceRun(ctx context.Context, id string, run SourceRun) e
 			ON CONFLICT (id) DO NOTHING`, id, evidence.StatusNever, fmtTime(now)); err != nil {
 			return err
 		}
-		if failed {
+		switch {
+		case interrupted:
+			if _, err := tx.ExecContext(ctx, `
+				UPDATE sources SET status = ?, last_run = ?,
+					strategy = COALESCE(NULLIF(?, ''), strategy), next_poll = ?, updated_at = ?
+				WHERE id = ?`,
+				evidence.StatusInterrupted, fmtTime(end), run.Strategy, nullTime(run.NextPoll), fmtTime(now), id); err != nil {
+				return err
+			}
+		case failed:
 			status := evidence.StatusFailing
 			if run.Blocked {
 				status = evidence.StatusBlocked
@@ -92,7 +99,7 @@ func (s *Store) RecordSourceRun(ctx context.Context, id string, run SourceRun) e
 				status, fmtTime(end), errText, fmtTime(end), run.Strategy, nullTime(run.NextPoll), fmtTime(now), id); err != nil {
 				return err
 			}
-		} else {
+		default:
 			if _, err := tx.ExecContext(ctx, `
 				UPDATE sources SET status = ?, last_run = ?, last_success = ?, consecutive_failures = 0,
 					strategy = COALESCE(NULLIF(?, ''), strategy), next_poll = ?, updated_at = ?
@@ -105,7 +112,7 @@ func (s *Store) RecordSourceRun(ctx context.Context, id string, run SourceRun) e
 			INSERT INTO source_runs (source_id, started_at, ended_at, strategy, ok, blocked, error,
 				fetched, not_modified, new_items, updated_items, next_poll)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			id, fmtTime(start), fmtTime(end), run.Strategy, !failed, run.Blocked, errText,
+			id, fmtTime(start), fmtTime(end), run.Strategy, !failed && !interrupted, run.Blocked, errText,
 			run.Fetched, run.NotModified, run.New, run.Updated, nullTime(run.NextPoll))
 		return err
 	})

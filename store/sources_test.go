@@ -23,6 +23,11 @@ func TestSourceRuns(t *testing.T) {
 		}
 	}
 	boom := errors.New("feed: 500 Internal Server Error")
+	interrupted := func(hour int) SourceRun {
+		r := run(hour, context.Canceled, false)
+		r.Interrupted = true
+		return r
+	}
 
 	tests := []struct {
 		name       string
@@ -42,6 +47,14 @@ func TestSourceRuns(t *testing.T) {
 		{"blocked", []SourceRun{run(0, errors.New("robots.txt disallows"), true)},
 			evidence.StatusBlocked, 1, "robots.txt disallows", false},
 		{"blocked without error", []SourceRun{run(0, nil, true)}, evidence.StatusBlocked, 1, "blocked", false},
+		{"interrupted neither counts nor resets failures", []SourceRun{run(0, boom, false), run(1, boom, false), interrupted(2)},
+			evidence.StatusInterrupted, 2, boom.Error(), false},
+		{"interrupted after success keeps it", []SourceRun{run(0, nil, false), interrupted(1)},
+			evidence.StatusInterrupted, 0, "", true},
+		{"five interruptions are no failure", []SourceRun{interrupted(0), interrupted(1), interrupted(2), interrupted(3), interrupted(4)},
+			evidence.StatusInterrupted, 0, "", false},
+		{"failure after interruption counts on", []SourceRun{run(0, boom, false), interrupted(1), run(2, boom, false)},
+			evidence.StatusFailing, 2, boom.Error(), false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/evidencetracker/evidence/config"
+	"github.com/evidencetracker/evidence/internal/bench"
 )
 
 // BenchmarkIngestSnapshots ingests the four snapshot sites from an
@@ -27,15 +28,21 @@ func BenchmarkIngestSnapshots(b *testing.B) {
 	a.log = newLogger(a.stderr, "error", "text")
 	dir := filepath.Join("..", "..", "testdata", "snapshots")
 	ctx := context.Background()
-	start := func(b *testing.B) *ingestBench {
+	opts, err := a.ingestBenchOptions(l.Config, dir, bench.DefaultIngestRate)
+	if err != nil {
+		b.Fatal(err)
+	}
+	start := func(b *testing.B) *bench.IngestBench {
 		b.Helper()
-		ib, err := a.startIngestBench(ctx, l.Config, dir, defaultBenchRate, b.TempDir())
+		o := opts
+		o.DataDir = b.TempDir()
+		ib, err := bench.StartIngest(ctx, o)
 		if err != nil {
 			b.Fatal(err)
 		}
 		return ib
 	}
-	report := func(b *testing.B, runs []ingestBenchRun) {
+	report := func(b *testing.B, runs []bench.IngestRun) {
 		b.Helper()
 		var req, bytesRead, items int64
 		var secs float64
@@ -57,12 +64,12 @@ func BenchmarkIngestSnapshots(b *testing.B) {
 	}
 
 	b.Run("first", func(b *testing.B) {
-		var runs []ingestBenchRun
+		var runs []bench.IngestRun
 		for b.Loop() {
 			b.StopTimer()
 			ib := start(b)
 			b.StartTimer()
-			r, err := ib.run(ctx, "first ingest")
+			r, err := ib.Run(ctx, "first ingest")
 			b.StopTimer()
 			if err != nil {
 				b.Fatal(err)
@@ -78,16 +85,16 @@ func BenchmarkIngestSnapshots(b *testing.B) {
 	b.Run("unchanged", func(b *testing.B) {
 		ib := start(b)
 		defer ib.Close()
-		if _, err := ib.run(ctx, "first ingest"); err != nil {
+		if _, err := ib.Run(ctx, "first ingest"); err != nil {
 			b.Fatal(err)
 		}
-		var runs []ingestBenchRun
+		var runs []bench.IngestRun
 		for b.Loop() {
-			r, err := ib.run(ctx, "unchanged re-ingest")
+			r, err := ib.Run(ctx, "unchanged re-ingest")
 			if err != nil {
 				b.Fatal(err)
 			}
-			if flags := reingestFlags(r); len(flags) > 0 {
+			if flags := bench.ReingestFlags(r); len(flags) > 0 {
 				b.Logf("re-ingest: %v", flags)
 			}
 			runs = append(runs, r)
@@ -108,7 +115,7 @@ func TestBenchIngestCommand(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errs)
 	}
-	var rep ingestBenchReport
+	var rep bench.IngestReport
 	if err := json.Unmarshal([]byte(out), &rep); err != nil {
 		t.Fatalf("%v\n%s", err, out)
 	}

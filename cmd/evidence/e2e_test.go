@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -33,18 +34,64 @@ type harness struct {
 	env    []string
 }
 
+// buildBinary returns the path of bin/evidence, built once for all the
+// tests of the package (see TestMain); skipped with -short.
 func buildBinary(t *testing.T) string {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("end-to-end test builds the binary; skipped with -short")
 	}
-	bin := filepath.Join(t.TempDir(), "evidence")
-	cmd := exec.Command("go", "build", "-o", bin, ".")
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
+	bin, err := testBinary.build()
+	if err != nil {
+		t.Fatal(err)
 	}
 	return bin
+}
+
+// builtBinary builds bin/evidence once for the whole test binary, on first
+// use, into dir (made and removed by TestMain).
+type builtBinary struct {
+	dir  string
+	once sync.Once
+	path string
+	err  error
+}
+
+func (b *builtBinary) build() (string, error) {
+	b.once.Do(func() {
+		if b.dir == "" {
+			b.err = errors.New("no build directory: TestMain did not run")
+			return
+		}
+		bin := filepath.Join(b.dir, "evidence")
+		cmd := exec.Command("go", "build", "-o", bin, ".")
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			b.err = fmt.Errorf("go build: %v\n%s", err, out)
+			return
+		}
+		b.path = bin
+	})
+	return b.path, b.err
+}
+
+// testBinary is the one build the end-to-end tests share: set up by
+// TestMain, read-only afterwards.
+var testBinary = &builtBinary{}
+
+func TestMain(m *testing.M) {
+	os.Exit(runTests(m))
+}
+
+func runTests(m *testing.M) int {
+	dir, err := os.MkdirTemp("", "evidence-test-bin-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "TestMain:", err)
+		return 1
+	}
+	defer os.RemoveAll(dir)
+	testBinary.dir = dir
+	return m.Run()
 }
 
 // startReplay runs `evidence replay` on a free loopback port until the test
@@ -139,6 +186,16 @@ func (h *harness) runJSON(v any, args ...string) int {
 		h.t.Fatalf("%v: stdout is not one JSON document: %v\n%s", args, err, out)
 	}
 	return code
+}
+
+// sourcesJSON is what `sources --json` prints.
+type sourcesJSON struct {
+	Sources []struct {
+		ID                  string `json:"id"`
+		Status              string `json:"status"`
+		ConsecutiveFailures int    `json:"consecutive_failures"`
+		LastError           string `json:"last_error"`
+	} `json:"sources"`
 }
 
 type ingestJSON struct {

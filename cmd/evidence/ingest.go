@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 	"sync"
 	"text/tabwriter"
@@ -16,7 +15,6 @@ import (
 	"github.com/evidencetracker/evidence"
 	"github.com/evidencetracker/evidence/config"
 	"github.com/evidencetracker/evidence/ingest"
-	"github.com/evidencetracker/evidence/store"
 )
 
 type ingestFlags struct {
@@ -35,11 +33,9 @@ type ingestSummary struct {
 	OK      bool            `json:"ok"`
 }
 
-type sourceSummary struct {
-	ingest.Report
-	Status  string `json:"status"` // ok, failing, blocked, skipped
-	Skipped string `json:"skipped_reason,omitempty"`
-}
+// sourceSummary is one source's line: status ok, failing, blocked,
+// interrupted or skipped.
+type sourceSummary = ingest.SourceResult
 
 func newIngestCommand(a *app) *cobra.Command {
 	f := &ingestFlags{}
@@ -58,7 +54,9 @@ publishers announce is stored once with both in announced_by.
 
 Sources named with --source run even when paused or disabled. A source that
 fails is reported with its error; the other sources go on. Exit status 1 when
-any source failed. Ctrl-C stops cleanly: what was fetched is saved.`,
+any source failed. Ctrl-C (or SIGTERM) stops cleanly: what was fetched is
+saved, and a source cut short is recorded as "interrupted" — no failure, it
+does not count towards a pause — and is due again at the next run.`,
 		Example: `  evidence ingest
   evidence ingest --source mental-elf --json
   evidence ingest --backfill --max-pages 5`,
@@ -82,7 +80,12 @@ func newRunCommand(a *app) *cobra.Command {
 		Long: `Run the main job once on the configured store: every enabled source whose
 poll interval has passed (and that is not paused after repeated failures) is
 ingested, and the index is brought up to date. Schedule it (cron, a systemd
-timer) every hour; sources are polled no more often than their poll_interval.`,
+timer) every hour; sources are polled no more often than their poll_interval.
+A source that never succeeded is backfilled (every layer). A failing source
+is tried again after 15 min, then 30 min, 1 h, … up to its poll_interval;
+after ingest.pause_after_failures failures in a row it is paused for
+ingest.pause_for. A run cut short by Ctrl-C or SIGTERM is "interrupted": no
+failure, and the source is due again at the next run.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return a.runIngest(cmd.Context(), f)
@@ -113,100 +116,37 @@ func (a *app) runIngest(ctx context.Context, f *ingestFlags) error {
 	}
 	defer st.Close()
 
-	statuses := map[string]evidence.SourceStatus{}
-	if list, err := st.SourceStatuses(ctx); err == nil {
-		for _, s := range list {
-			statuses[s.ID] = s
-		}
-	} else {
+	sched := ingest.Scheduler{
+		Store: st, Policy: schedulePolicy(cfg), Sources: all, Logger: a.logger(),
+	}
+	plan, err := sched.Plan(ctx, ingest.Request{
+		Names: f.sources, DueOnly: f.dueOnly, Backfill: f.backfill, MaxPages: f.maxPages,
+		MaxItemPages: cfg.Ingest.MaxItemPages,
+	})
+	if err != nil {
 		return err
 	}
-
-	now := time.Now()
-	var chosen []ingest.Source
-	var summaries []sourceSummary
-	for _, src := range all {
-		sc := cfg.Sources[src.ID]
-		named := slices.Contains(f.sources, src.ID)
-		reason := ""
-		switch {
-		case len(f.sources) > 0 && !named:
-			continue
-		case named:
-		case !sc.Enabled:
-			continue
-		case pausedUntil(cfg, statuses[src.ID]).After(now):
-			reason = fmt.Sprintf("paused after %d consecutive failures until %s (last error: %s)",
-				statuses[src.ID].ConsecutiveFailures, pausedUntil(cfg, statuses[src.ID]).Format(time.RFC3339), statuses[src.ID].LastError)
-		case f.dueOnly && statuses[src.ID].NextPoll != nil && statuses[src.ID].NextPoll.After(now):
-			reason = "not due until " + statuses[src.ID].NextPoll.Format(time.RFC3339)
-		}
-		if reason != "" {
-			summaries = append(summaries, sourceSummary{Report: ingest.Report{Source: src.ID, Strategy: src.Strategy(), Errors: []string{}}, Status: "skipped", Skipped: reason})
-			continue
-		}
-		chosen = append(chosen, src)
-	}
-
 	fetcher, err := a.newFetcher(cfg, st)
 	if err != nil {
 		return err
 	}
-	progress, finish := a.ingestProgress(f.json, len(chosen))
-	p := ingest.New(ingest.Options{
+	progress, finish := a.ingestProgress(f.json, plan.Runs())
+	sched.Runner = ingest.New(ingest.Options{
 		Store: st, Fetcher: fetcher, Logger: a.logger(),
 		Concurrency: cfg.Ingest.Concurrency, Sources: all, Progress: progress,
 	})
-	var reports []ingest.Report
-	if f.dueOnly {
-		// The main job backfills a source until it has once succeeded.
-		var fresh, known []ingest.Source
-		for _, src := range chosen {
-			if statuses[src.ID].LastSuccess == nil {
-				fresh = append(fresh, src)
-			} else {
-				known = append(known, src)
-			}
-		}
-		reports = append(p.Run(ctx, fresh, ingest.RunOptions{Backfill: true, MaxItemPages: cfg.Ingest.MaxItemPages}),
-			p.Run(ctx, known, ingest.RunOptions{MaxItemPages: cfg.Ingest.MaxItemPages})...)
-	} else {
-		reports = p.Run(ctx, chosen, ingest.RunOptions{Backfill: f.backfill, MaxPages: f.maxPages, MaxItemPages: cfg.Ingest.MaxItemPages})
-	}
+	res := sched.Execute(ctx, plan)
 	finish()
+	var summaries []sourceSummary
+	for _, r := range res.Sources {
+		if r.SkipKind != ingest.SkipDisabled { // a disabled source is not mentioned
+			summaries = append(summaries, r)
+		}
+	}
 
-	// Record the runs and index even after Ctrl-C: what was fetched is kept.
+	// Index even after Ctrl-C: what was fetched is kept.
 	saveCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)
 	defer cancel()
-	ok := true
-	for _, r := range reports {
-		sc := cfg.Sources[r.Source]
-		next := r.End.Add(sc.PollInterval)
-		if r.Err != nil {
-			// Try a failing source again sooner than its poll interval,
-			// backing off: 15 min, 30 min, 1 h, … up to the interval.
-			n := min(statuses[r.Source].ConsecutiveFailures, 6)
-			next = r.End.Add(min(sc.PollInterval, (15*time.Minute)<<n))
-		}
-		run := store.SourceRun{
-			Start: r.Start, End: r.End, Strategy: r.Strategy, Err: r.Err, Blocked: r.Blocked,
-			NextPoll: next,
-			Fetched:  r.Fetched, NotModified: r.NotModified, New: r.New, Updated: r.Updated,
-		}
-		if err := st.RecordSourceRun(saveCtx, r.Source, run); err != nil {
-			a.logger().Error("record source run", "source", r.Source, "err", err)
-		}
-		status := evidence.StatusOK
-		switch {
-		case r.Blocked:
-			status, ok = evidence.StatusBlocked, false
-		case r.Err != nil:
-			status, ok = evidence.StatusFailing, false
-		}
-		summaries = append(summaries, sourceSummary{Report: r, Status: status})
-	}
-	slices.SortFunc(summaries, func(x, y sourceSummary) int { return strings.Compare(x.Source, y.Source) })
-
 	// The per-source table is printed even when the index step cannot run
 	// (another process holds the index): the items are stored, and the
 	// next command that opens the index catches up.
@@ -217,7 +157,7 @@ func (a *app) runIngest(ctx context.Context, f *ingestFlags) error {
 		indexed, indexErr = a.syncIndex(saveCtx, cfg, st, ix, !f.json)
 	}
 
-	sum := ingestSummary{Sources: summaries, Indexed: indexed, TookMS: time.Since(start).Milliseconds(), OK: ok && indexErr == nil && ctx.Err() == nil}
+	sum := ingestSummary{Sources: summaries, Indexed: indexed, TookMS: time.Since(start).Milliseconds(), OK: !res.Failed && indexErr == nil && ctx.Err() == nil}
 	if f.json {
 		if err := a.printJSON(sum); err != nil {
 			return err
@@ -231,19 +171,28 @@ func (a *app) runIngest(ctx context.Context, f *ingestFlags) error {
 	if ctx.Err() != nil {
 		return silentError{fmt.Errorf("interrupted: %w", ctx.Err())}
 	}
-	if !ok {
+	if res.Failed {
 		return silentError{errors.New("some sources failed")}
 	}
 	return nil
 }
 
+// schedulePolicy is the configuration's part of the schedule.
+func schedulePolicy(cfg *config.Config) ingest.Policy {
+	pol := ingest.Policy{
+		PauseAfterFailures: cfg.Ingest.PauseAfterFailures, PauseFor: cfg.Ingest.PauseFor,
+		Sources: map[string]ingest.SourcePolicy{},
+	}
+	for id, sc := range cfg.Sources {
+		pol.Sources[id] = ingest.SourcePolicy{Enabled: sc.Enabled, PollInterval: sc.PollInterval}
+	}
+	return pol
+}
+
 // pausedUntil is when a source that failed repeatedly may run again (zero
 // when it is not paused).
 func pausedUntil(cfg *config.Config, s evidence.SourceStatus) time.Time {
-	if s.ConsecutiveFailures < cfg.Ingest.PauseAfterFailures || s.LastErrorAt == nil {
-		return time.Time{}
-	}
-	return s.LastErrorAt.Add(cfg.Ingest.PauseFor)
+	return schedulePolicy(cfg).PausedUntil(s)
 }
 
 func (a *app) printIngestSummary(sum ingestSummary) {

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/evidencetracker/evidence/internal/bench"
+
 	"github.com/evidencetracker/evidence"
 	"github.com/evidencetracker/evidence/config"
 )
@@ -88,12 +90,17 @@ func TestTaggerAgainstLabels(t *testing.T) {
 	a := &app{stdout: &bytes.Buffer{}, stderr: &bytes.Buffer{}, loaded: l}
 	a.log = newLogger(a.stderr, "error", "text")
 	ctx := context.Background()
-	ib, err := a.startIngestBench(ctx, l.Config, filepath.Join("..", "..", "testdata", "snapshots"), -1, t.TempDir())
+	opts, err := a.ingestBenchOptions(l.Config, filepath.Join("..", "..", "testdata", "snapshots"), -1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts.DataDir = t.TempDir()
+	ib, err := bench.StartIngest(ctx, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer ib.Close()
-	if _, err := ib.run(ctx, "first ingest"); err != nil {
+	if _, err := ib.Run(ctx, "first ingest"); err != nil {
 		t.Fatal(err)
 	}
 
@@ -104,7 +111,7 @@ func TestTaggerAgainstLabels(t *testing.T) {
 			if file == "labels.tsv" && len(labels) < 60 {
 				t.Fatalf("%s: %d labelled items, want at least 60", path, len(labels))
 			}
-			scoreTopics(t, ib.st, labels)
+			scoreTopics(t, ib.Store(), labels)
 		})
 	}
 }
