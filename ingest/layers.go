@@ -62,6 +62,37 @@ type candidate struct {
 	Feed    *evidence.Item // from a feed entry
 	LastMod *time.Time     // sitemap <lastmod>
 	Listed  *page.ListItem // listing card
+	// doc is the document that listed it (nil: none to answer to).
+	doc *document
+}
+
+// document is one feed, sitemap file or listing walk being read. Its
+// validators may be saved only when every item it yielded is settled
+// (stored, unchanged, merged, or not an item at all): otherwise the next
+// run would get a 304 and never see the unsettled items again.
+type document struct {
+	unsettled int
+	// children are documents it led to (a sitemap index's sitemaps),
+	// which must be settled too.
+	children []*document
+}
+
+func (d *document) unsettle() {
+	if d != nil {
+		d.unsettled++
+	}
+}
+
+func (d *document) settled() bool {
+	if d == nil {
+		return true
+	}
+	for _, c := range d.children {
+		if !c.settled() {
+			return false
+		}
+	}
+	return d.unsettled == 0
 }
 
 // signature changes when the layer's view of the item changes; an item
@@ -86,14 +117,15 @@ func (e errAbort) Unwrap() error { return e.err }
 
 // sourceRun is one source's run in progress.
 type sourceRun struct {
-	p      *Pipeline
-	src    Source
-	ro     RunOptions
-	r      *Report
+	p   *Pipeline
+	src Source
+	ro  RunOptions
+	r   *Report
+	// seen holds the item URLs met this run, true once settled.
 	seen   map[string]bool
 	budget int
-	// pendingStates are sitemap validators saved after their items.
-	pendingStates []evidence.FetchState
+	// saveErrs are the items whose save failed: the run is a source error.
+	saveErrs []error
 }
 
 func (s *sourceRun) errorf(format string, a ...any) error {
@@ -151,6 +183,12 @@ func (s *sourceRun) runLayers(ctx context.Context) error {
 		if ctx.Err() != nil {
 			return s.errorf("%w", ctx.Err())
 		}
+	}
+	if len(s.saveErrs) > 0 {
+		// Each was noted; the source fails, so `sources` shows it and the
+		// run exits 1, and the documents listing them are read again.
+		failures = append(failures, s.errorf("%d item(s) could not be saved, to be retried next run (the first: %w)", len(s.saveErrs), s.saveErrs[0]))
+		return errors.Join(failures...)
 	}
 	if !worked {
 		if len(failures) == 0 {
@@ -247,19 +285,24 @@ func (s *sourceRun) feed(ctx context.Context, feedURL, layer string) (bool, erro
 		return false, s.errorf("feed %s: 0 items from layer %s (the feed parsed but held no entries)", feedURL, layer)
 	}
 	dated := 0
+	doc := &document{}
 	for i := range items {
 		if items[i].Published != nil {
 			dated++
 		}
-		if err := s.process(ctx, candidate{URL: items[i].URL, Layer: layer, Feed: &items[i]}); err != nil {
+		if err := s.process(ctx, candidate{URL: items[i].URL, Layer: layer, Feed: &items[i], doc: doc}); err != nil {
 			return true, err
 		}
 	}
 	if dated == 0 {
 		s.note(s.errorf("feed %s: none of %d items has a valid date", feedURL, len(items)))
 	}
-	// Saved only after every item, so a run killed half-way reads the
-	// whole feed again.
+	// Saved only after every item is, so a run killed half-way, or one
+	// that could not save an item, reads the whole feed again.
+	if !doc.settled() {
+		s.p.log.Info("feed validators not saved: some items are owed", "source", s.src.ID, "url", feedURL, "unsettled", doc.unsettled)
+		return true, nil
+	}
 	if err := s.p.opts.Store.PutFetchState(ctx, resp.State); err != nil {
 		return true, s.errorf("feed %s: save fetch state: %w", feedURL, err)
 	}
@@ -278,19 +321,3 @@ func (s *sourceRun) layerErr(err error, layer string) error {
 }
 
 func (s *sourceRun) canonical(raw string) string { return s.src.canonical(raw) }
-
-// putStateLater and flushStates save sitemap validators after the items
-// they listed.
-func (s *sourceRun) putStateLater(st evidence.FetchState) {
-	s.pendingStates = append(s.pendingStates, st)
-}
-
-func (s *sourceRun) flushStates(ctx context.Context) error {
-	for _, st := range s.pendingStates {
-		if err := s.p.opts.Store.PutFetchState(ctx, st); err != nil {
-			return s.errorf("save fetch state of %s: %w", st.URL, err)
-		}
-	}
-	s.pendingStates = nil
-	return nil
-}

@@ -7,9 +7,11 @@ import (
 	"net/url"
 	"sort"
 
+	"github.com/evidencetracker/evidence"
 	"github.com/evidencetracker/evidence/ingest/page"
 )
 
+// sitemaps walks the configured sitemaps, else those robots.txt names,
 // else the usual places.
 func (s *sourceRun) sitemaps(ctx context.Context) (bool, error) {
 	urls := s.src.Sitemaps
@@ -33,8 +35,15 @@ func (s *sourceRun) sitemaps(ctx context.Context) (bool, error) {
 	files, entries := 0, 0
 	worked := false
 	visited := map[string]bool{}
-	var walk func(u string, depth int) error
-	walk = func(u string, depth int) error {
+	// Each file read in full is a document whose validators are saved
+	// after the items it listed (and, for an index, its sitemaps') are.
+	type read struct {
+		doc   *document
+		state evidence.FetchState
+	}
+	var reads []read
+	var walk func(u string, depth int, parent *document) error
+	walk = func(u string, depth int, parent *document) error {
 		if visited[u] || files >= maxSitemapFiles || depth > maxSitemapDepth {
 			return nil
 		}
@@ -59,27 +68,32 @@ func (s *sourceRun) sitemaps(ctx context.Context) (bool, error) {
 			s.note(s.errorf("sitemap %s: more than %d entries; the rest were not read", u, len(sm.Entries)))
 		}
 		worked = true
-		s.putStateLater(resp.State)
+		doc := &document{}
+		if parent != nil {
+			parent.children = append(parent.children, doc)
+		}
+		reads = append(reads, read{doc, resp.State})
 		if sm.Kind == page.KindSitemapIndex {
 			for _, e := range sm.Entries {
-				if err := walk(e.Loc, depth+1); err != nil {
+				if err := walk(e.Loc, depth+1, doc); err != nil {
 					var abort errAbort
 					if errors.As(err, &abort) {
 						return err
 					}
 					errs = append(errs, err)
+					doc.unsettle() // read this sitemap again next run
 				}
 			}
 			return nil
 		}
 		entries += len(sm.Entries)
 		for _, e := range sm.Entries {
-			cands = append(cands, candidate{URL: e.Loc, Layer: LayerSitemap, LastMod: e.LastMod})
+			cands = append(cands, candidate{URL: e.Loc, Layer: LayerSitemap, LastMod: e.LastMod, doc: doc})
 		}
 		return nil
 	}
 	for _, u := range urls {
-		if err := walk(u, 0); err != nil {
+		if err := walk(u, 0, nil); err != nil {
 			var abort errAbort
 			if errors.As(err, &abort) {
 				return worked, err
@@ -114,8 +128,15 @@ func (s *sourceRun) sitemaps(ctx context.Context) (bool, error) {
 	if worked && entries > 0 && items == 0 {
 		errs = append(errs, s.errorf("0 items from layer sitemap: %d URLs in %d file(s), none matched the include patterns (has the URL scheme changed?)", entries, files))
 	}
-	if err := s.flushStates(ctx); err != nil {
-		errs = append(errs, err)
+	for _, rd := range reads {
+		if !rd.doc.settled() {
+			s.p.log.Info("sitemap validators not saved: some items are owed", "source", s.src.ID, "url", rd.state.URL)
+			continue
+		}
+		if err := s.p.opts.Store.PutFetchState(ctx, rd.state); err != nil {
+			errs = append(errs, s.errorf("sitemap %s: save fetch state: %w", rd.state.URL, err))
+			break
+		}
 	}
 	return worked && (items > 0 || entries == 0), errors.Join(errs...)
 }
