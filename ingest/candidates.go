@@ -161,13 +161,25 @@ func mayPass(err error) bool {
 // from the feed: merged into the stored item if there is one (so what the
 // page gave it before is not lost), else built from the feed alone.
 func (s *sourceRun) build(ctx context.Context, canon string, c candidate) (built, error) {
-	resp, err := s.get(ctx, canon)
-	var meta *page.Meta
 	var b built
-	b.aliases = []string{}
-	itemURL := canon
-	switch {
-	case err != nil:
+	resp, err := s.get(ctx, canon)
+	if err == nil && (resp.NotModified || resp.Unchanged) {
+		stored, serr := s.p.opts.Store.ItemByURL(ctx, canon)
+		if serr == nil {
+			if c.Feed != nil {
+				merged := mergeFeedIntoStored(stored, c.Feed)
+				b.it = &merged
+			}
+			return b, nil
+		}
+		// Validators but no item (an interrupted run): fetch in full.
+		resp, err = s.fetchWith(ctx, canon, evidence.FetchState{})
+		if err != nil {
+			b.retry = mayPass(err)
+			return b, s.layerErr(err, "item page")
+		}
+	}
+	if err != nil {
 		var abort errAbort
 		if errors.As(err, &abort) {
 			return b, err
@@ -183,61 +195,63 @@ func (s *sourceRun) build(ctx context.Context, canon string, c candidate) (built
 			b.it = &merged
 			return b, nil
 		}
-	case resp.NotModified || resp.Unchanged:
-		stored, err := s.p.opts.Store.ItemByURL(ctx, canon)
-		if err == nil && c.Feed == nil {
-			return b, nil
+		it := s.merge(canon, c, nil)
+		if strings.TrimSpace(it.Title) == "" {
+			return b, s.errorf("item %s: no title in any layer", canon)
 		}
-		if err == nil {
-			merged := mergeFeedIntoStored(stored, c.Feed)
-			b.it = &merged
-			return b, nil
+		b.it = &it
+		return b, nil
+	}
+	it, aliases, _, err := s.pageItem(canon, c, resp)
+	if err != nil {
+		return b, err
+	}
+	st := resp.State
+	b.it, b.aliases, b.state = &it, aliases, &st
+	return b, nil
+}
+
+// pageItem is the item layer's reading of an item page (fetched for the
+// candidate at canon, or read from a file by Try): its canonical URL after
+// redirects and rel=canonical, the other URLs as aliases, and the item
+// merged from the page's metadata and the layer's.
+func (s *sourceRun) pageItem(canon string, c candidate, resp *fetch.Response) (evidence.Item, []string, *page.Meta, error) {
+	aliases := []string{}
+	itemURL := canon
+	if cu := s.canonical(resp.URL); cu != "" && cu != canon {
+		if !s.src.IsItemURL(cu) {
+			return evidence.Item{}, nil, nil, s.errorf("item %s redirects to %s, which is not an item", canon, resp.URL)
 		}
-		// Validators but no item (an interrupted run): fetch in full.
-		resp, err = s.fetchWith(ctx, canon, evidence.FetchState{})
-		if err != nil {
-			b.retry = mayPass(err)
-			return b, s.layerErr(err, "item page")
+		aliases = append(aliases, canon)
+		itemURL = cu
+	}
+	for _, r := range resp.Redirects {
+		if cu := s.canonical(r); cu != "" && cu != itemURL {
+			aliases = append(aliases, cu)
 		}
-		fallthrough
-	default:
-		if c := s.canonical(resp.URL); c != "" && c != canon {
-			if !s.src.IsItemURL(c) {
-				return b, s.errorf("item %s redirects to %s, which is not an item", canon, resp.URL)
+	}
+	base, _ := url.Parse(resp.URL)
+	var meta *page.Meta
+	m, err := page.Extract(bytes.NewReader(resp.Body), base)
+	if err != nil {
+		if c.Feed == nil {
+			return evidence.Item{}, nil, nil, s.errorf("item page %s: %w", canon, err)
+		}
+		s.note(s.errorf("item page %s: %v (kept the feed's metadata)", canon, err))
+	} else {
+		meta = &m
+		if m.Canonical != "" {
+			if cc := s.canonical(m.Canonical); cc != "" && cc != itemURL && s.src.IsItemURL(cc) {
+				aliases = append(aliases, itemURL)
+				itemURL = cc
 			}
-			b.aliases = append(b.aliases, canon)
-			itemURL = c
 		}
-		for _, r := range resp.Redirects {
-			if c := s.canonical(r); c != "" && c != itemURL {
-				b.aliases = append(b.aliases, c)
-			}
-		}
-		base, _ := url.Parse(resp.URL)
-		m, err := page.Extract(bytes.NewReader(resp.Body), base)
-		if err != nil {
-			if c.Feed == nil {
-				return b, s.errorf("item page %s: %w", canon, err)
-			}
-			s.note(s.errorf("item page %s: %v (kept the feed's metadata)", canon, err))
-		} else {
-			meta = &m
-			if m.Canonical != "" {
-				if cc := s.canonical(m.Canonical); cc != "" && cc != itemURL && s.src.IsItemURL(cc) {
-					b.aliases = append(b.aliases, itemURL)
-					itemURL = cc
-				}
-			}
-		}
-		st := resp.State
-		b.state = &st
 	}
 	it := s.merge(itemURL, c, meta)
 	if strings.TrimSpace(it.Title) == "" {
-		return b, s.errorf("item %s: no title in any layer", itemURL)
+		return evidence.Item{}, nil, nil, s.errorf("item %s: no title in any layer", itemURL)
 	}
-	b.it = &it
-	return b, nil
+	return it, aliases, meta, nil
 }
 
 // merge builds an item from the page's metadata (first) and the layer's

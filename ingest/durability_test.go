@@ -26,9 +26,11 @@ var (
 
 // failingStore is the real store whose item saves fail while failSave is
 // set, and whose reads of item pages' validators fail while failPageState
-// is set (the store busy past its timeout).
+// is set (the store busy past its timeout). It embeds the Store interface,
+// not *store.Store, so the pipeline sees only these methods and saves
+// through UpsertItem.
 type failingStore struct {
-	*store.Store
+	Store
 	err           error
 	failSave      atomic.Bool
 	failPageState atomic.Bool

@@ -277,7 +277,7 @@ func (s *sourceRun) feed(ctx context.Context, feedURL, layer string) (bool, erro
 		return true, nil
 	}
 	base, _ := url.Parse(resp.URL)
-	items, err := feed.Parse(bytes.NewReader(resp.Body), base)
+	items, err := readFeed(resp.Body, base)
 	if err != nil {
 		return false, s.errorf("feed %s: %w", feedURL, err)
 	}
@@ -321,3 +321,36 @@ func (s *sourceRun) layerErr(err error, layer string) error {
 }
 
 func (s *sourceRun) canonical(raw string) string { return s.src.canonical(raw) }
+
+// The readers below are each layer's reading of one document. The layers
+// and Try (`sources try`) both call them, so what try shows is what ingest
+// does.
+
+// readFeed is the feed layer's reading of a feed: its entries.
+func readFeed(body []byte, base *url.URL) ([]evidence.Item, error) {
+	return feed.Parse(bytes.NewReader(body), base)
+}
+
+// readSitemap is the sitemap layer's reading of a sitemap. A sitemap that
+// fails part-way keeps the entries read before the fault: partial is that
+// fault, and err is set only when nothing could be read.
+func readSitemap(body []byte) (sm page.Sitemap, partial, err error) {
+	sm, err = page.ParseSitemap(bytes.NewReader(body))
+	if err != nil && len(sm.Entries) > 0 {
+		return sm, err, nil
+	}
+	return sm, nil, err
+}
+
+// readListing is the listing layer's reading of a listing page: the links
+// that are the source's items under its patterns, and its pagination.
+func (s Source) readListing(body []byte, base *url.URL) (page.Listing, error) {
+	return page.HarvestLinks(bytes.NewReader(body), base, s.Include, s.Exclude, s.Pagination)
+}
+
+// itemURL is raw's canonical form and whether it is an item of the source
+// (what the pipeline's candidate filter decides).
+func (s Source) itemURL(raw string) (string, bool) {
+	c := s.canonical(raw)
+	return c, c != "" && s.IsItemURL(c)
+}

@@ -1,7 +1,6 @@
 package ingest
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -10,7 +9,6 @@ import (
 
 	"github.com/evidencetracker/evidence"
 	"github.com/evidencetracker/evidence/ingest/fetch"
-	"github.com/evidencetracker/evidence/ingest/page"
 )
 
 // Marks of a listing walk, kept as the signature of the candidate keyed
@@ -97,7 +95,7 @@ func (s *sourceRun) listing(ctx context.Context, start string) (bool, error) {
 			break // nothing new on this page, so none on older ones
 		}
 		base, _ := url.Parse(resp.URL)
-		l, err := page.HarvestLinks(bytes.NewReader(resp.Body), base, s.src.Include, s.src.Exclude, s.src.Pagination)
+		l, err := s.src.readListing(resp.Body, base)
 		if err != nil {
 			return worked, s.errorf("listing %s: %w", u, s.walkErr(start, len(visited), err))
 		}

@@ -1,7 +1,6 @@
 package ingest
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"net/url"
@@ -57,12 +56,12 @@ func (s *sourceRun) sitemaps(ctx context.Context) (bool, error) {
 			worked = true
 			return nil
 		}
-		sm, err := page.ParseSitemap(bytes.NewReader(resp.Body))
+		sm, partial, err := readSitemap(resp.Body)
 		if err != nil {
-			if len(sm.Entries) == 0 {
-				return s.errorf("sitemap %s: %w", u, err)
-			}
-			s.note(s.errorf("sitemap %s: %v (kept the %d entries read before it)", u, err, len(sm.Entries)))
+			return s.errorf("sitemap %s: %w", u, err)
+		}
+		if partial != nil {
+			s.note(s.errorf("sitemap %s: %v (kept the %d entries read before it)", u, partial, len(sm.Entries)))
 		}
 		if sm.Truncated {
 			s.note(s.errorf("sitemap %s: more than %d entries; the rest were not read", u, len(sm.Entries)))
@@ -118,7 +117,7 @@ func (s *sourceRun) sitemaps(ctx context.Context) (bool, error) {
 	})
 	items := 0
 	for _, c := range cands {
-		if s.src.IsItemURL(s.canonical(c.URL)) {
+		if _, ok := s.src.itemURL(c.URL); ok {
 			items++
 		}
 		if err := s.process(ctx, c); err != nil {
