@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 )
@@ -22,7 +23,7 @@ import (
 // by a clock: ingest runs with debug logs as JSON on stderr, and the test
 // counts its "fetch", "store: saved item" and "indexed batch" lines (a
 // fetch of a URL matching a source's pagination pattern also counts as a
-// "page"). When the n-th event of the chosen kind is read the process is
+// "page", and as a "kf-page" on the King's Fund). When the n-th event of the chosen kind is read the process is
 // killed; where exactly it is then depends on the scheduler, so the points
 // are "at or just after" the event, which is all a crash test needs. The
 // numbers come from an uninterrupted reference run, so the points cover
@@ -44,6 +45,11 @@ func TestCrashRecovery(t *testing.T) {
 		"EVIDENCE_FETCH_RATE_PER_HOST=100", // the most config allows; loopback
 		"EVIDENCE_INGEST_CONCURRENCY=1",
 		"EVIDENCE_INDEX_BATCH_SIZE=8",
+		// The King's Fund's sitemap is pointed at a missing file, so its
+		// listing pages are the only way to its older items: a walk cut by
+		// a kill must be read again, not trusted from its first page's
+		// validators (the other three keep their sitemaps).
+		"EVIDENCE_SOURCES_KINGS_FUND_SITEMAPS=https://www.kingsfund.org.uk/no-such-sitemap.xml",
 	}
 	args := []string{"ingest", "--backfill", "--json"}
 
@@ -90,7 +96,7 @@ func TestCrashRecovery(t *testing.T) {
 // killPoint is the n-th event of a kind in ingest's log; the zero value
 // never kills.
 type killPoint struct {
-	event string // "fetch", "page", "saved", "indexed"
+	event string // "fetch", "page", "kf-page", "saved", "indexed"
 	n     int
 }
 
@@ -134,6 +140,9 @@ func runUntil(t *testing.T, h *harness, args []string, kp killPoint) (map[string
 			events = append(events, "fetch")
 			if paginationURL.MatchString(line.URL) {
 				events = append(events, "page")
+				if strings.HasPrefix(line.URL, "https://www.kingsfund.org.uk/") {
+					events = append(events, "kf-page")
+				}
 			}
 		case "store: saved item":
 			events = append(events, "saved")
@@ -156,8 +165,9 @@ func runUntil(t *testing.T, h *harness, args []string, kp killPoint) (map[string
 }
 
 // spreadKillPoints picks kill points over a run with these event counts:
-// twelve over the requests, five over the listing pages after the first,
-// three between item saves and three while indexing.
+// twelve over the requests, five over the listing pages after the first
+// and three more over the King's Fund's, three between item saves and
+// three while indexing.
 func spreadKillPoints(counts map[string]int) []killPoint {
 	spread := func(event string, k int) []killPoint {
 		n := counts[event]
@@ -170,7 +180,7 @@ func spreadKillPoints(counts map[string]int) []killPoint {
 		}
 		return out
 	}
-	return slices.Concat(spread("fetch", 12), spread("page", 5), spread("saved", 3), spread("indexed", 3))
+	return slices.Concat(spread("fetch", 12), spread("page", 5), spread("kf-page", 3), spread("saved", 3), spread("indexed", 3))
 }
 
 // minus lists the elements of a not in b.
