@@ -353,3 +353,21 @@ func TestBackfillReadsPastAnEarlierPageLimit(t *testing.T) {
 		t.Errorf("second backfill of a completed walk fetched %d in full, want only 304s", r.Fetched)
 	}
 }
+
+// TestDeferredItemsKeepTheFeedUnread: items left for the next run by the
+// per-run cap on item pages are owed too, so the feed that listed them is
+// read in full again until they are all stored (not answered 304 with the
+// backlog forgotten).
+func TestDeferredItemsKeepTheFeedUnread(t *testing.T) {
+	ctx := context.Background()
+	e, src := newDurEnv(t, errBusy, SourceSpec{Feeds: []string{"https://" + durHost + "/feed/"}})
+	for run, want := range []int{1, 1, 0} {
+		r := e.p.RunSource(ctx, src, RunOptions{MaxItemPages: 1})
+		if r.New != want {
+			t.Errorf("run %d: %d new, want %d (deferred %d, errors %v)", run+1, r.New, want, r.Deferred, r.Errors)
+		}
+	}
+	if got := e.stored(t); len(got) != 2 {
+		t.Errorf("stored %v, want both feed items", got)
+	}
+}
