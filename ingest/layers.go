@@ -184,19 +184,19 @@ func (s *sourceRun) runLayers(ctx context.Context) error {
 			return s.errorf("%w", ctx.Err())
 		}
 	}
+	var saveErr error
 	if len(s.saveErrs) > 0 {
 		// Each was noted; the source fails, so `sources` shows it and the
 		// run exits 1, and the documents listing them are read again.
-		failures = append(failures, s.errorf("%d item(s) could not be saved, to be retried next run (the first: %w)", len(s.saveErrs), s.saveErrs[0]))
-		return errors.Join(failures...)
+		saveErr = s.errorf("%d item(s) could not be saved, to be retried next run (the first: %w)", len(s.saveErrs), s.saveErrs[0])
 	}
 	if !worked {
-		if len(failures) == 0 {
+		if len(failures) == 0 && saveErr == nil {
 			return s.errorf("no layer gave any item (no feed, sitemap or listing configured or found)")
 		}
-		return errors.Join(failures...)
+		return errors.Join(append(failures, saveErr)...)
 	}
-	return nil
+	return saveErr
 }
 
 // unreachable reports whether err says the host itself is not answering
