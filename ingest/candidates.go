@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"net/http"
 	"net/url"
 	"strings"
 
 	"github.com/evidencetracker/evidence"
+	"github.com/evidencetracker/evidence/ingest/fetch"
 	"github.com/evidencetracker/evidence/ingest/page"
 	"github.com/evidencetracker/evidence/ingest/text"
 )
@@ -24,6 +26,13 @@ func reportLike(t string) bool {
 // process turns one candidate into a stored item: skip it when it is not
 // an item URL, already seen this run or unchanged since last time; else
 // fetch its page, merge the layers, dedupe and save.
+//
+// An item that is not settled (its save failed, its page could not be read
+// for a reason that may pass, or the per-run cap deferred it) marks c.doc
+// unsettled, so the document that listed it keeps its old validators and is
+// read in full again next run; no candidate signature or page validator is
+// recorded for it, so no layer takes it for unchanged. A failed save is
+// also a source error (see sourceRun.saveErrs).
 func (s *sourceRun) process(ctx context.Context, c candidate) error {
 	if ctx.Err() != nil {
 		return errAbort{s.errorf("%w", ctx.Err())}
@@ -38,135 +47,211 @@ func (s *sourceRun) process(ctx context.Context, c candidate) error {
 		s.r.Skipped++
 		return nil
 	}
-	if s.seen[canon] {
+	if settled, seen := s.seen[canon]; seen {
+		if !settled { // another document listed it this run and it failed there
+			c.doc.unsettle()
+		}
 		return nil
 	}
-	s.seen[canon] = true
+	s.seen[canon] = false
+	settled, err := s.processNew(ctx, canon, c)
+	if settled {
+		s.seen[canon] = true
+	} else {
+		c.doc.unsettle()
+	}
+	return err
+}
+
+// processNew is process for a candidate first met this run; it reports
+// whether the item is settled.
+func (s *sourceRun) processNew(ctx context.Context, canon string, c candidate) (bool, error) {
 	s.r.Items++
 	sig := c.signature()
 	st := s.p.opts.Store
 	prevSig, itemID, known, err := st.Candidate(ctx, canon)
 	if err != nil {
-		return errAbort{s.errorf("item %s: %w", canon, err)}
+		return false, errAbort{s.errorf("item %s: %w", canon, err)}
 	}
 	if known && itemID != "" && (prevSig == sig || c.Feed == nil && c.LastMod == nil) {
 		s.r.Unchanged++
-		return nil
+		return true, nil
 	}
 	if s.budget <= 0 {
 		s.r.Deferred++
-		return nil
+		return false, nil
 	}
 	s.budget--
 
-	it, aliases, state, err := s.build(ctx, canon, c)
+	b, err := s.build(ctx, canon, c)
 	if err != nil {
 		var abort errAbort
 		if errors.As(err, &abort) {
-			return err
+			return false, err
 		}
 		s.r.Skipped++
 		s.note(err)
-		return nil
+		return !b.retry, nil
 	}
-	if it == nil { // page unchanged and already stored
+	if b.it == nil { // page unchanged and already stored
 		s.r.Unchanged++
-		return st.PutCandidate(ctx, canon, s.src.ID, sig, itemID)
+		if err := st.PutCandidate(ctx, canon, s.src.ID, sig, itemID); err != nil {
+			return false, errAbort{s.errorf("item %s: %w", canon, err)}
+		}
+		return true, nil
 	}
-	id, err := s.save(ctx, it, aliases)
+	id, err := s.save(ctx, b.it, b.aliases)
 	if err != nil {
 		var abort errAbort
 		if errors.As(err, &abort) {
-			return err
+			return false, err
 		}
-		s.r.Skipped++
+		// Not skipped: the item is owed. The document that listed it is
+		// read again next run and the source reports the failure.
+		s.saveErrs = append(s.saveErrs, err)
 		s.note(err)
-		return nil
+		return false, nil
 	}
-	if state != nil {
-		if err := st.PutFetchState(ctx, *state); err != nil {
-			return errAbort{s.errorf("item %s: save fetch state: %w", canon, err)}
+	if b.retry {
+		// Saved from the layer's metadata alone because the page could not
+		// be read: record nothing, so the next run fetches the page again.
+		s.p.progress(Event{Source: s.src.ID, Kind: "item", URL: b.it.URL})
+		return false, nil
+	}
+	if b.state != nil {
+		if err := st.PutFetchState(ctx, *b.state); err != nil {
+			return false, errAbort{s.errorf("item %s: save fetch state: %w", canon, err)}
 		}
 	}
 	if err := st.PutCandidate(ctx, canon, s.src.ID, sig, id); err != nil {
-		return errAbort{s.errorf("item %s: %w", canon, err)}
+		return false, errAbort{s.errorf("item %s: %w", canon, err)}
 	}
-	s.p.progress(Event{Source: s.src.ID, Kind: "item", URL: it.URL})
-	return nil
+	s.p.progress(Event{Source: s.src.ID, Kind: "item", URL: b.it.URL})
+	return true, nil
+}
+
+// built is what build made of a candidate.
+type built struct {
+	it      *evidence.Item // nil: the page is unchanged and already stored
+	aliases []string
+	state   *evidence.FetchState // the item page's validators, saved after the item
+	// retry is set when the page could not be read for a reason that may
+	// pass (a 5xx, a timeout, the store busy): the item, if it is kept
+	// from the layer's metadata, must be fetched again next run.
+	retry bool
+}
+
+// mayPass reports whether an item page's fetch error may go away by
+// itself (a server error, a timeout, a dropped connection, the store
+// unavailable), unlike a 404 or a redirect loop.
+func mayPass(err error) bool {
+	var se *fetch.StatusError
+	switch {
+	case errors.As(err, &se):
+		return se.Status >= 500 || se.Status == http.StatusRequestTimeout
+	case errors.Is(err, fetch.ErrTooManyRedirects), errors.Is(err, fetch.ErrTooLarge), errors.Is(err, fetch.ErrDisallowed):
+		return false
+	}
+	return true
 }
 
 // build fetches an item's page and merges what the page and the layer say.
 // It returns a nil item when the page is unchanged and nothing new came
-// from the layer.
-func (s *sourceRun) build(ctx context.Context, canon string, c candidate) (*evidence.Item, []string, *evidence.FetchState, error) {
+// from the layer. When the page cannot be read, a feed candidate is kept
+// from the feed: merged into the stored item if there is one (so what the
+// page gave it before is not lost), else built from the feed alone.
+func (s *sourceRun) build(ctx context.Context, canon string, c candidate) (built, error) {
+	var b built
 	resp, err := s.get(ctx, canon)
-	var meta *page.Meta
-	var state *evidence.FetchState
-	aliases := []string{}
-	itemURL := canon
-	switch {
-	case err != nil:
-		var abort errAbort
-		if errors.As(err, &abort) {
-			return nil, nil, nil, err
-		}
-		if c.Feed == nil {
-			return nil, nil, nil, s.errorf("item page: %w", err)
-		}
-		// The feed says enough to keep the item.
-		s.note(s.errorf("item page: %w (kept the feed's metadata)", err))
-	case resp.NotModified || resp.Unchanged:
-		stored, err := s.p.opts.Store.ItemByURL(ctx, canon)
-		if err == nil && c.Feed == nil {
-			return nil, nil, nil, nil
-		}
-		if err == nil {
-			merged := mergeFeedIntoStored(stored, c.Feed)
-			return &merged, nil, nil, nil
+	if err == nil && (resp.NotModified || resp.Unchanged) {
+		stored, serr := s.p.opts.Store.ItemByURL(ctx, canon)
+		if serr == nil {
+			if c.Feed != nil {
+				merged := mergeFeedIntoStored(stored, c.Feed)
+				b.it = &merged
+			}
+			return b, nil
 		}
 		// Validators but no item (an interrupted run): fetch in full.
 		resp, err = s.fetchWith(ctx, canon, evidence.FetchState{})
 		if err != nil {
-			return nil, nil, nil, s.layerErr(err, "item page")
+			b.retry = mayPass(err)
+			return b, s.layerErr(err, "item page")
 		}
-		fallthrough
-	default:
-		if c := s.canonical(resp.URL); c != "" && c != canon {
-			if !s.src.IsItemURL(c) {
-				return nil, nil, nil, s.errorf("item %s redirects to %s, which is not an item", canon, resp.URL)
-			}
-			aliases = append(aliases, canon)
-			itemURL = c
+	}
+	if err != nil {
+		var abort errAbort
+		if errors.As(err, &abort) {
+			return b, err
 		}
-		for _, r := range resp.Redirects {
-			if c := s.canonical(r); c != "" && c != itemURL {
-				aliases = append(aliases, c)
+		b.retry = mayPass(err)
+		if c.Feed == nil {
+			return b, s.errorf("item page: %w", err)
+		}
+		// The feed says enough to keep the item.
+		s.note(s.errorf("item page: %w (kept the feed's metadata)", err))
+		if stored, err := s.p.opts.Store.ItemByURL(ctx, canon); err == nil {
+			merged := mergeFeedIntoStored(stored, c.Feed)
+			b.it = &merged
+			return b, nil
+		}
+		it := s.merge(canon, c, nil)
+		if strings.TrimSpace(it.Title) == "" {
+			return b, s.errorf("item %s: no title in any layer", canon)
+		}
+		b.it = &it
+		return b, nil
+	}
+	it, aliases, _, err := s.pageItem(canon, c, resp)
+	if err != nil {
+		return b, err
+	}
+	st := resp.State
+	b.it, b.aliases, b.state = &it, aliases, &st
+	return b, nil
+}
+
+// pageItem is the item layer's reading of an item page (fetched for the
+// candidate at canon, or read from a file by Try): its canonical URL after
+// redirects and rel=canonical, the other URLs as aliases, and the item
+// merged from the page's metadata and the layer's.
+func (s *sourceRun) pageItem(canon string, c candidate, resp *fetch.Response) (evidence.Item, []string, *page.Meta, error) {
+	aliases := []string{}
+	itemURL := canon
+	if cu := s.canonical(resp.URL); cu != "" && cu != canon {
+		if !s.src.IsItemURL(cu) {
+			return evidence.Item{}, nil, nil, s.errorf("item %s redirects to %s, which is not an item", canon, resp.URL)
+		}
+		aliases = append(aliases, canon)
+		itemURL = cu
+	}
+	for _, r := range resp.Redirects {
+		if cu := s.canonical(r); cu != "" && cu != itemURL {
+			aliases = append(aliases, cu)
+		}
+	}
+	base, _ := url.Parse(resp.URL)
+	var meta *page.Meta
+	m, err := page.Extract(bytes.NewReader(resp.Body), base)
+	if err != nil {
+		if c.Feed == nil {
+			return evidence.Item{}, nil, nil, s.errorf("item page %s: %w", canon, err)
+		}
+		s.note(s.errorf("item page %s: %v (kept the feed's metadata)", canon, err))
+	} else {
+		meta = &m
+		if m.Canonical != "" {
+			if cc := s.canonical(m.Canonical); cc != "" && cc != itemURL && s.src.IsItemURL(cc) {
+				aliases = append(aliases, itemURL)
+				itemURL = cc
 			}
 		}
-		base, _ := url.Parse(resp.URL)
-		m, err := page.Extract(bytes.NewReader(resp.Body), base)
-		if err != nil {
-			if c.Feed == nil {
-				return nil, nil, nil, s.errorf("item page %s: %w", canon, err)
-			}
-			s.note(s.errorf("item page %s: %v (kept the feed's metadata)", canon, err))
-		} else {
-			meta = &m
-			if m.Canonical != "" {
-				if cc := s.canonical(m.Canonical); cc != "" && cc != itemURL && s.src.IsItemURL(cc) {
-					aliases = append(aliases, itemURL)
-					itemURL = cc
-				}
-			}
-		}
-		st := resp.State
-		state = &st
 	}
 	it := s.merge(itemURL, c, meta)
 	if strings.TrimSpace(it.Title) == "" {
-		return nil, nil, nil, s.errorf("item %s: no title in any layer", itemURL)
+		return evidence.Item{}, nil, nil, s.errorf("item %s: no title in any layer", itemURL)
 	}
-	return &it, aliases, state, nil
+	return it, aliases, meta, nil
 }
 
 // merge builds an item from the page's metadata (first) and the layer's

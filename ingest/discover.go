@@ -62,5 +62,3 @@ func (s *sourceRun) discover(ctx context.Context) (bool, error) {
 // discoveredKey is the candidate key under which the feeds a home page
 // advertises are remembered (no item URL looks like it).
 func discoveredKey(home string) string { return "discovered-feeds " + home }
-
-// sitemaps walks the configured sitemaps, else those robots.txt names,

@@ -62,6 +62,37 @@ type candidate struct {
 	Feed    *evidence.Item // from a feed entry
 	LastMod *time.Time     // sitemap <lastmod>
 	Listed  *page.ListItem // listing card
+	// doc is the document that listed it (nil: none to answer to).
+	doc *document
+}
+
+// document is one feed, sitemap file or listing walk being read. Its
+// validators may be saved only when every item it yielded is settled
+// (stored, unchanged, merged, or not an item at all): otherwise the next
+// run would get a 304 and never see the unsettled items again.
+type document struct {
+	unsettled int
+	// children are documents it led to (a sitemap index's sitemaps),
+	// which must be settled too.
+	children []*document
+}
+
+func (d *document) unsettle() {
+	if d != nil {
+		d.unsettled++
+	}
+}
+
+func (d *document) settled() bool {
+	if d == nil {
+		return true
+	}
+	for _, c := range d.children {
+		if !c.settled() {
+			return false
+		}
+	}
+	return d.unsettled == 0
 }
 
 // signature changes when the layer's view of the item changes; an item
@@ -86,14 +117,15 @@ func (e errAbort) Unwrap() error { return e.err }
 
 // sourceRun is one source's run in progress.
 type sourceRun struct {
-	p      *Pipeline
-	src    Source
-	ro     RunOptions
-	r      *Report
+	p   *Pipeline
+	src Source
+	ro  RunOptions
+	r   *Report
+	// seen holds the item URLs met this run, true once settled.
 	seen   map[string]bool
 	budget int
-	// pendingStates are sitemap validators saved after their items.
-	pendingStates []evidence.FetchState
+	// saveErrs are the items whose save failed: the run is a source error.
+	saveErrs []error
 }
 
 func (s *sourceRun) errorf(format string, a ...any) error {
@@ -152,13 +184,19 @@ func (s *sourceRun) runLayers(ctx context.Context) error {
 			return s.errorf("%w", ctx.Err())
 		}
 	}
+	var saveErr error
+	if len(s.saveErrs) > 0 {
+		// Each was noted; the source fails, so `sources` shows it and the
+		// run exits 1, and the documents listing them are read again.
+		saveErr = s.errorf("%d item(s) could not be saved, to be retried next run (the first: %w)", len(s.saveErrs), s.saveErrs[0])
+	}
 	if !worked {
-		if len(failures) == 0 {
+		if len(failures) == 0 && saveErr == nil {
 			return s.errorf("no layer gave any item (no feed, sitemap or listing configured or found)")
 		}
-		return errors.Join(failures...)
+		return errors.Join(append(failures, saveErr)...)
 	}
-	return nil
+	return saveErr
 }
 
 // unreachable reports whether err says the host itself is not answering
@@ -239,27 +277,39 @@ func (s *sourceRun) feed(ctx context.Context, feedURL, layer string) (bool, erro
 		return true, nil
 	}
 	base, _ := url.Parse(resp.URL)
-	items, err := feed.Parse(bytes.NewReader(resp.Body), base)
+	items, partial, err := readFeed(resp.Body, base)
 	if err != nil {
 		return false, s.errorf("feed %s: %w", feedURL, err)
+	}
+	if partial != nil {
+		s.note(s.errorf("feed %s: %w", feedURL, partial))
 	}
 	if len(items) == 0 {
 		return false, s.errorf("feed %s: 0 items from layer %s (the feed parsed but held no entries)", feedURL, layer)
 	}
 	dated := 0
+	doc := &document{}
 	for i := range items {
 		if items[i].Published != nil {
 			dated++
 		}
-		if err := s.process(ctx, candidate{URL: items[i].URL, Layer: layer, Feed: &items[i]}); err != nil {
+		if err := s.process(ctx, candidate{URL: items[i].URL, Layer: layer, Feed: &items[i], doc: doc}); err != nil {
 			return true, err
 		}
 	}
 	if dated == 0 {
 		s.note(s.errorf("feed %s: none of %d items has a valid date", feedURL, len(items)))
 	}
-	// Saved only after every item, so a run killed half-way reads the
-	// whole feed again.
+	// Saved only after every item is, so a run killed half-way, or one
+	// that could not save an item, reads the whole feed again.
+	if !doc.settled() {
+		s.p.log.Info("feed validators not saved: some items are owed", "source", s.src.ID, "url", feedURL, "unsettled", doc.unsettled)
+		return true, nil
+	}
+	if partial != nil {
+		// A cut-off copy: ask for the whole feed again next run.
+		return true, nil
+	}
 	if err := s.p.opts.Store.PutFetchState(ctx, resp.State); err != nil {
 		return true, s.errorf("feed %s: save fetch state: %w", feedURL, err)
 	}
@@ -279,18 +329,42 @@ func (s *sourceRun) layerErr(err error, layer string) error {
 
 func (s *sourceRun) canonical(raw string) string { return s.src.canonical(raw) }
 
-// putStateLater and flushStates save sitemap validators after the items
-// they listed.
-func (s *sourceRun) putStateLater(st evidence.FetchState) {
-	s.pendingStates = append(s.pendingStates, st)
+// The readers below are each layer's reading of one document. The layers
+// and Try (`sources try`) both call them, so what try shows is what ingest
+// does.
+
+// readFeed is the feed layer's reading of a feed: its entries. A feed cut
+// off at the end keeps the entries before the damage: partial says so, and
+// err is set only when the feed could not be read.
+func readFeed(body []byte, base *url.URL) (items []evidence.Item, partial, err error) {
+	items, err = feed.Parse(bytes.NewReader(body), base)
+	var pe *feed.PartialError
+	if errors.As(err, &pe) {
+		return items, err, nil
+	}
+	return items, nil, err
 }
 
-func (s *sourceRun) flushStates(ctx context.Context) error {
-	for _, st := range s.pendingStates {
-		if err := s.p.opts.Store.PutFetchState(ctx, st); err != nil {
-			return s.errorf("save fetch state of %s: %w", st.URL, err)
-		}
+// readSitemap is the sitemap layer's reading of a sitemap. A sitemap that
+// fails part-way keeps the entries read before the fault: partial is that
+// fault, and err is set only when nothing could be read.
+func readSitemap(body []byte) (sm page.Sitemap, partial, err error) {
+	sm, err = page.ParseSitemap(bytes.NewReader(body))
+	if err != nil && len(sm.Entries) > 0 {
+		return sm, err, nil
 	}
-	s.pendingStates = nil
-	return nil
+	return sm, nil, err
+}
+
+// readListing is the listing layer's reading of a listing page: the links
+// that are the source's items under its patterns, and its pagination.
+func (s Source) readListing(body []byte, base *url.URL) (page.Listing, error) {
+	return page.HarvestLinks(bytes.NewReader(body), base, s.Include, s.Exclude, s.Pagination)
+}
+
+// itemURL is raw's canonical form and whether it is an item of the source
+// (what the pipeline's candidate filter decides).
+func (s Source) itemURL(raw string) (string, bool) {
+	c := s.canonical(raw)
+	return c, c != "" && s.IsItemURL(c)
 }

@@ -1,15 +1,16 @@
 package ingest
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"net/url"
 	"sort"
 
+	"github.com/evidencetracker/evidence"
 	"github.com/evidencetracker/evidence/ingest/page"
 )
 
+// sitemaps walks the configured sitemaps, else those robots.txt names,
 // else the usual places.
 func (s *sourceRun) sitemaps(ctx context.Context) (bool, error) {
 	urls := s.src.Sitemaps
@@ -33,8 +34,15 @@ func (s *sourceRun) sitemaps(ctx context.Context) (bool, error) {
 	files, entries := 0, 0
 	worked := false
 	visited := map[string]bool{}
-	var walk func(u string, depth int) error
-	walk = func(u string, depth int) error {
+	// Each file read in full is a document whose validators are saved
+	// after the items it listed (and, for an index, its sitemaps') are.
+	type read struct {
+		doc   *document
+		state evidence.FetchState
+	}
+	var reads []read
+	var walk func(u string, depth int, parent *document) error
+	walk = func(u string, depth int, parent *document) error {
 		if visited[u] || files >= maxSitemapFiles || depth > maxSitemapDepth {
 			return nil
 		}
@@ -48,38 +56,43 @@ func (s *sourceRun) sitemaps(ctx context.Context) (bool, error) {
 			worked = true
 			return nil
 		}
-		sm, err := page.ParseSitemap(bytes.NewReader(resp.Body))
+		sm, partial, err := readSitemap(resp.Body)
 		if err != nil {
-			if len(sm.Entries) == 0 {
-				return s.errorf("sitemap %s: %w", u, err)
-			}
-			s.note(s.errorf("sitemap %s: %v (kept the %d entries read before it)", u, err, len(sm.Entries)))
+			return s.errorf("sitemap %s: %w", u, err)
+		}
+		if partial != nil {
+			s.note(s.errorf("sitemap %s: %v (kept the %d entries read before it)", u, partial, len(sm.Entries)))
 		}
 		if sm.Truncated {
 			s.note(s.errorf("sitemap %s: more than %d entries; the rest were not read", u, len(sm.Entries)))
 		}
 		worked = true
-		s.putStateLater(resp.State)
+		doc := &document{}
+		if parent != nil {
+			parent.children = append(parent.children, doc)
+		}
+		reads = append(reads, read{doc, resp.State})
 		if sm.Kind == page.KindSitemapIndex {
 			for _, e := range sm.Entries {
-				if err := walk(e.Loc, depth+1); err != nil {
+				if err := walk(e.Loc, depth+1, doc); err != nil {
 					var abort errAbort
 					if errors.As(err, &abort) {
 						return err
 					}
 					errs = append(errs, err)
+					doc.unsettle() // read this sitemap again next run
 				}
 			}
 			return nil
 		}
 		entries += len(sm.Entries)
 		for _, e := range sm.Entries {
-			cands = append(cands, candidate{URL: e.Loc, Layer: LayerSitemap, LastMod: e.LastMod})
+			cands = append(cands, candidate{URL: e.Loc, Layer: LayerSitemap, LastMod: e.LastMod, doc: doc})
 		}
 		return nil
 	}
 	for _, u := range urls {
-		if err := walk(u, 0); err != nil {
+		if err := walk(u, 0, nil); err != nil {
 			var abort errAbort
 			if errors.As(err, &abort) {
 				return worked, err
@@ -104,7 +117,7 @@ func (s *sourceRun) sitemaps(ctx context.Context) (bool, error) {
 	})
 	items := 0
 	for _, c := range cands {
-		if s.src.IsItemURL(s.canonical(c.URL)) {
+		if _, ok := s.src.itemURL(c.URL); ok {
 			items++
 		}
 		if err := s.process(ctx, c); err != nil {
@@ -114,8 +127,15 @@ func (s *sourceRun) sitemaps(ctx context.Context) (bool, error) {
 	if worked && entries > 0 && items == 0 {
 		errs = append(errs, s.errorf("0 items from layer sitemap: %d URLs in %d file(s), none matched the include patterns (has the URL scheme changed?)", entries, files))
 	}
-	if err := s.flushStates(ctx); err != nil {
-		errs = append(errs, err)
+	for _, rd := range reads {
+		if !rd.doc.settled() {
+			s.p.log.Info("sitemap validators not saved: some items are owed", "source", s.src.ID, "url", rd.state.URL)
+			continue
+		}
+		if err := s.p.opts.Store.PutFetchState(ctx, rd.state); err != nil {
+			errs = append(errs, s.errorf("sitemap %s: save fetch state: %w", rd.state.URL, err))
+			break
+		}
 	}
 	return worked && (items > 0 || entries == 0), errors.Join(errs...)
 }

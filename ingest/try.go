@@ -8,7 +8,6 @@ import (
 	"strings"
 
 	"github.com/evidencetracker/evidence"
-	"github.com/evidencetracker/evidence/ingest/feed"
 	"github.com/evidencetracker/evidence/ingest/fetch"
 	"github.com/evidencetracker/evidence/ingest/page"
 )
@@ -68,6 +67,13 @@ func (p *Pipeline) TryBytes(body []byte, pageURL string) (TryResult, error) {
 }
 
 // tryDecoded is TryBytes for a body already in UTF-8, decoded from charset.
+//
+// What the document is, is decided as ingest decides it, by the layers'
+// own readers (layers.go): a sitemap if the sitemap layer reads it, else a
+// feed if the feed layer does, else an HTML page, which is an item page
+// when its URL is an item of its source and a listing page otherwise.
+// First bytes decide nothing: a feed that opens with an XML comment, a
+// doctype or <rdf:RDF is still a feed.
 func (p *Pipeline) tryDecoded(body []byte, pageURL, charset string) (TryResult, error) {
 	res := TryResult{URL: pageURL, Bytes: len(body), Charset: charset, Items: []evidence.Item{}, Warnings: []string{}}
 	var base *url.URL
@@ -85,41 +91,37 @@ func (p *Pipeline) tryDecoded(body []byte, pageURL, charset string) (TryResult, 
 	if page.IsChallenge(body) {
 		return res, fmt.Errorf("try %s: %w: the server answered with a bot challenge page", pageURL, page.ErrChallenge)
 	}
-	trimmed := bytes.TrimSpace(body)
-	isXML := bytes.HasPrefix(trimmed, []byte("<?xml")) || bytes.HasPrefix(trimmed, []byte("<rss")) ||
-		bytes.HasPrefix(trimmed, []byte("<feed")) || bytes.HasPrefix(trimmed, []byte("<urlset")) ||
-		bytes.HasPrefix(trimmed, []byte("<sitemapindex")) || bytes.HasPrefix(trimmed, []byte("{")) ||
-		bytes.HasPrefix(trimmed, []byte("\x1f\x8b"))
+	run := &sourceRun{p: p, src: src, r: &Report{}, seen: map[string]bool{}}
+	defer func() { res.Warnings = append(res.Warnings, run.r.Errors...) }()
 
-	if isXML {
-		if sm, err := page.ParseSitemap(bytes.NewReader(body)); err == nil || len(sm.Entries) > 0 {
-			res.Kind = "sitemap"
-			if err != nil {
-				res.Warnings = append(res.Warnings, err.Error())
-			}
-			res.Sitemap = &sm
+	if sm, partial, err := readSitemap(body); err == nil {
+		res.Kind = "sitemap"
+		if partial != nil {
+			res.Warnings = append(res.Warnings, partial.Error())
+		}
+		res.Sitemap = &sm
+		if owned && sm.Kind == page.KindURLSet {
 			for _, e := range sm.Entries {
-				if owned && sm.Kind == page.KindURLSet {
-					if c := src.canonical(e.Loc); c != "" && src.IsItemURL(c) {
-						res.ItemURLs = append(res.ItemURLs, c)
-					}
+				if c, ok := src.itemURL(e.Loc); ok {
+					res.ItemURLs = append(res.ItemURLs, c)
 				}
 			}
-			if owned && sm.Kind == page.KindURLSet && len(res.ItemURLs) == 0 && len(sm.Entries) > 0 {
+			if len(res.ItemURLs) == 0 && len(sm.Entries) > 0 {
 				res.Warnings = append(res.Warnings, fmt.Sprintf("0 items from layer sitemap: none of %d URLs matches %s's include patterns", len(sm.Entries), src.ID))
 			}
-			return res, nil
 		}
-		items, err := feed.Parse(bytes.NewReader(body), base)
-		if err != nil {
-			return res, fmt.Errorf("try %s: neither a sitemap nor a feed: %w", pageURL, err)
-		}
+		return res, nil
+	}
+	if items, partial, err := readFeed(body, base); err == nil {
 		res.Kind = "feed"
+		if partial != nil {
+			res.Warnings = append(res.Warnings, partial.Error())
+		}
 		for i := range items {
 			it := items[i]
 			if owned {
-				c := src.canonical(it.URL)
-				if c == "" || !src.IsItemURL(c) {
+				c, ok := src.itemURL(it.URL)
+				if !ok {
 					res.Warnings = append(res.Warnings, fmt.Sprintf("feed entry %s is not an item URL of %s (skipped by the pipeline)", it.URL, src.ID))
 					continue
 				}
@@ -132,26 +134,27 @@ func (p *Pipeline) tryDecoded(body []byte, pageURL, charset string) (TryResult, 
 			res.Warnings = append(res.Warnings, "0 items from layer feed")
 		}
 		return res, nil
+	} else if looksLikeXML(body) {
+		return res, fmt.Errorf("try %s: neither a sitemap nor a feed: %w", pageURL, err)
 	}
 
 	// HTML: an item page when its URL is an item of its source, else a
 	// listing page.
 	if owned && base != nil {
-		if c := src.canonical(pageURL); c != "" && src.IsItemURL(c) {
-			m, err := page.Extract(bytes.NewReader(body), base)
+		if c, ok := src.itemURL(pageURL); ok {
+			it, _, m, err := run.pageItem(c, candidate{URL: c}, &fetch.Response{URL: pageURL, Body: body})
 			if err != nil {
 				return res, fmt.Errorf("try %s: %w", pageURL, err)
 			}
 			res.Kind = "item"
-			run := &sourceRun{p: p, src: src, r: &Report{}}
-			it := run.merge(c, candidate{URL: c}, &m)
 			res.Items = append(res.Items, it)
-			res.Warnings = append(res.Warnings, m.Warnings...)
+			if m != nil {
+				res.Warnings = append(res.Warnings, m.Warnings...)
+			}
 			return res, nil
 		}
 	}
-	var inc, exc, pag = src.Include, src.Exclude, src.Pagination
-	l, err := page.HarvestLinks(bytes.NewReader(body), base, inc, exc, pag)
+	l, err := src.readListing(body, base)
 	if err != nil {
 		return res, fmt.Errorf("try %s: %w", pageURL, err)
 	}
@@ -177,4 +180,18 @@ func (p *Pipeline) tryDecoded(body []byte, pageURL, charset string) (TryResult, 
 		res.Warnings = append(res.Warnings, "the page advertises feeds: "+strings.Join(feeds, ", "))
 	}
 	return res, nil
+}
+
+// looksLikeXML reports whether a body that neither the sitemap nor the feed
+// reader accepted is meant as XML or JSON all the same (a broken feed or
+// sitemap), so that their error, not a listing page without links, is
+// what try shows. Only the message depends on it.
+func looksLikeXML(body []byte) bool {
+	t := bytes.ToLower(bytes.TrimSpace(bytes.TrimPrefix(body, []byte("\xEF\xBB\xBF"))))
+	for _, p := range []string{"<?xml", "{", "[", "<rss", "<feed", "<rdf:rdf", "<urlset", "<sitemapindex", "\x1f\x8b"} {
+		if bytes.HasPrefix(t, []byte(p)) {
+			return true
+		}
+	}
+	return len(t) == 0
 }

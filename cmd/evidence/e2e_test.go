@@ -13,7 +13,6 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -426,49 +425,6 @@ func TestUnreachableSource(t *testing.T) {
 	h.runJSON(&res, "search", "", "--limit", "1000", "--json")
 	if res.Total != stored {
 		t.Errorf("after a failed run the store has %d items, want %d", res.Total, stored)
-	}
-}
-
-// TestCrashRecovery kills ingest at several points (SIGKILL: no clean-up),
-// runs it again, and expects the same items as an uninterrupted run and a
-// store and index that agree.
-func TestCrashRecovery(t *testing.T) {
-	bin := buildBinary(t)
-	addr := startReplay(t, bin)
-
-	clean := newHarness(t, bin, addr)
-	var want ingestJSON
-	clean.runJSON(&want, "ingest", "--source", "mental-elf", "--json")
-	wantItems := itemSet(t, clean)
-
-	for _, delay := range []time.Duration{0, 150 * time.Millisecond, 300 * time.Millisecond, 500 * time.Millisecond, 800 * time.Millisecond, 1200 * time.Millisecond} {
-		t.Run(fmt.Sprintf("killed after %v", delay), func(t *testing.T) {
-			h := newHarness(t, bin, addr)
-			// One document per index batch stretches the window in which
-			// the store is ahead of the index.
-			h.env = append(h.env, "EVIDENCE_INDEX_BATCH_SIZE=1")
-			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-			defer cancel()
-			cmd := h.command(ctx, "ingest", "--source", "mental-elf", "--json")
-			if err := cmd.Start(); err != nil {
-				t.Fatal(err)
-			}
-			time.Sleep(delay)
-			_ = cmd.Process.Signal(syscall.SIGKILL)
-			_ = cmd.Wait()
-
-			var again ingestJSON
-			if code := h.runJSON(&again, "ingest", "--source", "mental-elf", "--json"); code != 0 {
-				t.Fatalf("ingest after crash exit %d: %+v", code, again)
-			}
-			got := itemSet(t, h)
-			if !slices.Equal(got, wantItems) {
-				t.Errorf("after crash and re-run: %d items, want %d\n got %v\nwant %v", len(got), len(wantItems), got, wantItems)
-			}
-			if out, code := h.run("check"); code != 0 {
-				t.Errorf("check after crash: exit %d\n%s", code, out)
-			}
-		})
 	}
 }
 

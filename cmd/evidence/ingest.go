@@ -53,7 +53,9 @@ for its metadata (JSON-LD, OpenGraph, citation_*, bylines, dates); an item two
 publishers announce is stored once with both in announced_by.
 
 Sources named with --source run even when paused or disabled. A source that
-fails is reported with its error; the other sources go on. Exit status 1 when
+fails is reported with its error; the other sources go on. An item the store
+could not save (busy, disk full) fails its source, and the feed, sitemap or
+listing walk that listed it is read again in full next run. Exit status 1 when
 any source failed. Ctrl-C (or SIGTERM) stops cleanly: what was fetched is
 saved, and a source cut short is recorded as "interrupted" — no failure, it
 does not count towards a pause — and is due again at the next run.`,

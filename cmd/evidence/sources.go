@@ -43,6 +43,12 @@ item and pagination links, or an item page's metadata with the layer that gave
 each field. Nothing is stored. Use it to add a source, to check a pattern
 after a site's redesign, or to diagnose a bad page.
 
+What the document is, is decided as ingest decides it, by reading it with the
+layers' own parsers: a sitemap if the sitemap reader takes it, else a feed if
+the feed reader does (RSS, Atom, RSS 1.0 <rdf:RDF>, JSON Feed, whatever comment
+or doctype comes first), else an HTML page: an item page when its URL is an
+item of the owning source, a listing page otherwise.
+
 A local file is read as if served at --url (so relative links resolve and the
 owning source's patterns apply).`,
 		Example: `  evidence sources try https://www.nationalelfservice.net/mental-health/feed/
