@@ -8,7 +8,7 @@
 // stop words, Porter stemming) and then get a concept token wherever a term
 // of a synonym group (data/synonyms.csv plus Options.SynonymsFile) appears,
 // so CBT and "cognitive behavioural therapy" meet at index time, in every
-// field, without phrase positions in bodies. Scoring is BM25; title,
+// field, without needing phrase positions. Scoring is BM25; title,
 // summary and body are weighted 3, 2, 1. The analysis is fingerprinted: an
 // index built with another one is ErrCorrupt and gets rebuilt.
 //
