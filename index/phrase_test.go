@@ -2,8 +2,12 @@ package index
 
 import (
 	"slices"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/blevesearch/bleve/v2"
+	"github.com/blevesearch/bleve/v2/search/query"
 
 	"github.com/evidencetracker/evidence"
 )
@@ -150,4 +154,73 @@ func TestBodyVectorsNoOffsets(t *testing.T) {
 			}
 		})
 	}
+}
+
+// phraseIDs runs q alone on x and returns the matching IDs, sorted.
+func phraseIDs(t *testing.T, x *Index, q query.Query) []string {
+	t.Helper()
+	req := bleve.NewSearchRequestOptions(q, 100, 0, false)
+	res, err := x.bi.SearchInContext(t.Context(), req)
+	if err != nil {
+		t.Fatalf("search %T: %v", q, err)
+	}
+	ids := make([]string, 0, len(res.Hits))
+	for _, h := range res.Hits {
+		ids = append(ids, h.ID)
+	}
+	if res.Total != uint64(len(ids)) {
+		t.Fatalf("%T: total %d, %d hits", q, res.Total, len(ids))
+	}
+	slices.Sort(ids)
+	return ids
+}
+
+// checkPhraseLikeBleve checks that phraseQuery finds in bodies what
+// bleve's own phrase query finds, for every variant of text's phrase.
+func checkPhraseLikeBleve(t *testing.T, x *Index, text string) {
+	t.Helper()
+	ff := x.planner.phraseForm(analyse(x.planner.text, text))
+	for _, ph := range ff.phrases {
+		if len(ph) < 2 || len(ph[0]) == 0 || len(ph[len(ph)-1]) == 0 {
+			continue // one word, or planner output a phrase never has
+		}
+		got := phraseIDs(t, x, &phraseQuery{field: fieldBody, slots: ph, boost: 1})
+		want := phraseIDs(t, x, query.NewMultiPhraseQuery(ph, fieldBody))
+		if !slices.Equal(got, want) {
+			t.Errorf("phrase %q (slots %q): phraseQuery %v, bleve %v", text, ph, got, want)
+		}
+	}
+}
+
+// TestPhraseQueryLikeBleve compares phraseQuery with bleve's phrase query
+// on every run of two and three words of the test corpus's bodies, and on
+// the same words reversed.
+func TestPhraseQueryLikeBleve(t *testing.T) {
+	x := openCorpus(t)
+	n := 0
+	for _, it := range corpus(t) {
+		words := strings.Fields(it.Body)
+		for size := 2; size <= 3; size++ {
+			for i := 0; i+size <= len(words); i++ {
+				w := slices.Clone(words[i : i+size])
+				checkPhraseLikeBleve(t, x, strings.Join(w, " "))
+				slices.Reverse(w)
+				checkPhraseLikeBleve(t, x, strings.Join(w, " "))
+				n += 2
+			}
+		}
+	}
+	t.Logf("%d phrases compared", n)
+}
+
+// FuzzPhraseQuery compares phraseQuery with bleve's phrase query on any
+// phrase text.
+func FuzzPhraseQuery(f *testing.F) {
+	for _, s := range []string{"stable funding", "link workers report", "the review included", "of the", "mental health act"} {
+		f.Add(s)
+	}
+	x := openCorpus(f)
+	f.Fuzz(func(t *testing.T, text string) {
+		checkPhraseLikeBleve(t, x, text)
+	})
 }
