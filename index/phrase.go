@@ -178,6 +178,7 @@ type phraseSearcher struct {
 	count  uint64
 	norm   float64
 	cur    bindex.IndexInternalID // the last document returned
+	target bindex.IndexInternalID // align's buffer
 }
 
 // Next returns the next document holding the phrase.
@@ -216,7 +217,8 @@ func (s *phraseSearcher) align() (bindex.IndexInternalID, error) {
 				target = m
 			}
 		}
-		target = append(bindex.IndexInternalID(nil), target...)
+		s.target = append(s.target[:0], target...) // the readers reuse theirs
+		target = s.target
 		same := true
 		for i := range s.slots {
 			for _, p := range s.slots[i].readers {
