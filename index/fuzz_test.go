@@ -20,6 +20,7 @@ func FuzzSearch(f *testing.F) {
 		"social prescribing", `"older people" loneliness`, "-prescribing", "a OR b OR", `title:"x`,
 		"published:>=2020-01-01 cbt", "author:patel topic:recovery", "the and of", "IAPT -source:kings-fund",
 		`"" OR ""`, "prescibing", "((", "year:9999", "source:", "<script>alert(1)</script>",
+		`"stable funding"`, `"heavy caseloads" -"link workers"`, `"the review included" source:mental-elf`,
 	} {
 		f.Add(s, 0)
 	}

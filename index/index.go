@@ -8,7 +8,7 @@
 // stop words, Porter stemming) and then get a concept token wherever a term
 // of a synonym group (data/synonyms.csv plus Options.SynonymsFile) appears,
 // so CBT and "cognitive behavioural therapy" meet at index time, in every
-// field, without phrase positions in bodies. Scoring is BM25; title,
+// field, without needing phrase positions. Scoring is BM25; title,
 // summary and body are weighted 3, 2, 1. The analysis is fingerprinted: an
 // index built with another one is ErrCorrupt and gets rebuilt.
 //
@@ -696,18 +696,18 @@ func reuseTokens(doc *document.Document, toks *itemTokens) {
 		if !ok {
 			continue
 		}
-		var ts analysis.TokenStream
+		a := &analysedText{}
 		switch tf.Name() {
 		case fieldTitle:
-			ts = toks[0]
+			a.ts = toks[0]
 		case fieldSummary:
-			ts = toks[1]
+			a.ts = toks[1]
 		case fieldBody:
-			ts = toks[2]
+			a.ts, a.noOffsets = toks[2], true
 		default:
 			continue
 		}
-		doc.Fields[i] = document.NewTextFieldCustom(tf.Name(), tf.ArrayPositions(), tf.Value(), tf.Options(), &analysedText{ts: ts})
+		doc.Fields[i] = document.NewTextFieldCustom(tf.Name(), tf.ArrayPositions(), tf.Value(), tf.Options(), a)
 	}
 }
 
@@ -717,6 +717,11 @@ func reuseTokens(doc *document.Document, toks *itemTokens) {
 type analysedText struct {
 	mu sync.Mutex
 	ts analysis.TokenStream
+	// noOffsets zeroes the tokens' byte offsets: a body's term vectors
+	// serve phrases, which need positions only (bodies are never
+	// highlighted), and offsets of 0 take a byte each in the index
+	// instead of two or three per location.
+	noOffsets bool
 }
 
 func (a *analysedText) Analyze([]byte) analysis.TokenStream {
@@ -724,6 +729,11 @@ func (a *analysedText) Analyze([]byte) analysis.TokenStream {
 	defer a.mu.Unlock()
 	ts := a.ts
 	a.ts = nil
+	if a.noOffsets {
+		for _, t := range ts {
+			t.Start, t.End = 0, 0
+		}
+	}
 	return ts
 }
 

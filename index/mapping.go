@@ -20,7 +20,7 @@ import (
 // stored in the index's internal metadata; an index written with another
 // version is reported as ErrCorrupt so the caller rebuilds it. Bump it on
 // every change to newMapping or to itemDoc.
-const MappingVersion = "4"
+const MappingVersion = "5"
 
 // Internal-metadata keys: MappingVersion, the analysis fingerprint and the
 // taxonomy fingerprint the documents were tagged with.
@@ -65,7 +65,7 @@ var textFields = []struct {
 }{
 	{fieldTitle, 3, true},
 	{fieldSummary, 2, true},
-	{fieldBody, 1, false},
+	{fieldBody, 1, true},
 	{fieldAuthors, 1, true},
 }
 
@@ -133,11 +133,12 @@ func newMapping(sp *spec) (*mapping.IndexMappingImpl, error) {
 
 	item := mapping.NewDocumentStaticMapping()
 	item.Dynamic = false
-	// Titles and summaries keep term vectors for phrases and highlights;
-	// bodies are long, so they keep neither (phrases match the short fields).
+	// Titles, summaries and bodies keep term vectors: phrases match in all
+	// three (bodies' phrases are matched by phraseQuery, see phrase.go);
+	// titles and summaries are highlighted and stored too.
 	item.AddFieldMappingsAt(fieldTitle, text(analyzerText, true, true))
 	item.AddFieldMappingsAt(fieldSummary, text(analyzerText, true, true))
-	item.AddFieldMappingsAt(fieldBody, text(analyzerText, false, false))
+	item.AddFieldMappingsAt(fieldBody, text(analyzerText, false, true))
 	item.AddFieldMappingsAt(fieldSpell, text(analyzerSpell, false, false))
 
 	authors := text(analyzerName, false, true)

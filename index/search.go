@@ -182,7 +182,7 @@ func (x *Index) search(ctx context.Context, q Query, p *plan) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	res, err := x.bi.SearchInContext(sctx, req)
+	res, err := x.bi.SearchInContext(x.phraseContext(sctx), req)
 	if err != nil {
 		return nil, fmt.Errorf("index: search %q: %w", q.Text, err)
 	}
@@ -191,6 +191,12 @@ func (x *Index) search(ctx context.Context, q Query, p *plan) (*Result, error) {
 		out.Hits = append(out.Hits, hitOf(h, h.Score))
 	}
 	return out, nil
+}
+
+// phraseContext returns ctx carrying the mean field lengths phraseQuery
+// normalises with.
+func (x *Index) phraseContext(ctx context.Context) context.Context {
+	return context.WithValue(ctx, phraseStatsKey{}, phraseStats(x.lengths.mean))
 }
 
 // hitOf returns the Hit of a bleve hit loaded with the summary and topics
@@ -579,6 +585,8 @@ func (f *fieldForm) query(scale float64) query.Query {
 			for _, t := range ph[0] {
 				dis = append(dis, termQuery(t, f.field, boost))
 			}
+		case f.field == fieldBody: // long: the lean phrase searcher
+			dis = append(dis, &phraseQuery{field: f.field, slots: ph, boost: boost})
 		case f.positions:
 			mq := query.NewMultiPhraseQuery(ph, f.field)
 			mq.SetBoost(boost)

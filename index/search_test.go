@@ -49,9 +49,15 @@ func TestSearchMatches(t *testing.T) {
 		{"any word matches", Query{Text: "schizophrenia yoga"}, []string{idSchizophrenia, idExercise}},
 		{"phrase", Query{Text: `"older people"`}, []string{idSocialOlder, idLoneliness}},
 		{"phrase words out of order do not match", Query{Text: `"people older"`}, nil},
-		// The body keeps no term vectors, so phrases of several words match
-		// title, summary and authors only; a quoted word is a word.
-		{"phrase only in body is not matched", Query{Text: `"stable funding"`}, nil},
+		// Phrases of several words match bodies too (issue item 12): the
+		// full text keeps term positions. A quoted word is a word.
+		{"phrase only in body", Query{Text: `"stable funding"`}, []string{idSocialOlder}},
+		{"phrase in body across a stop word", Query{Text: `"arts and gardening"`}, []string{idSocialOlder}},
+		{"phrase in body across punctuation", Query{Text: `"community groups, arts"`}, []string{idSocialOlder}},
+		{"phrase in body, words out of order", Query{Text: `"funding stable"`}, nil},
+		{"body words apart are no phrase", Query{Text: `"stable workers"`}, nil},
+		{"phrase in another item's body", Query{Text: `"heavy caseloads"`}, []string{idLinkWorkers}},
+		{"excluded phrase in body", Query{Text: `prescribing -"stable funding"`}, []string{idSocialGP, idLinkWorkers}},
 		{"one-word phrase in body", Query{Text: `"gardening"`}, []string{idSocialOlder}},
 		{"one-word phrase with a stop word", Query{Text: `"the gardening"`}, []string{idSocialOlder}},
 		{"phrase and word", Query{Text: `loneliness "older people"`}, []string{idSocialOlder, idLoneliness}},

@@ -60,10 +60,9 @@ cognitive behavioural therapy; IAPT, NHS Talking Therapies). Items with all
 the words rank first; words frequent in the best matches help order them
 (pseudo-relevance feedback), without changing which items match.
 
-  "older people"                  a phrase (required): in titles, summaries
-                                  and authors (full text keeps no word
-                                  positions, so only a quoted single word
-                                  or a synonym phrase is found there)
+  "older people"                  a phrase (required): the words next to
+                                  each other, in that order, in the title,
+                                  summary, full text or authors
   -housing  -"link workers"       leave out items with a word or phrase
   social NOT care                 the same as social -care
   loneliness OR isolation         either (OR binds tighter than the space)

@@ -121,6 +121,16 @@ type Report struct {
 	Rows    []Row `json:"rows"`
 	// MemoryMethod says how peak memory was measured.
 	MemoryMethod string `json:"memory_method"`
+	// PhraseMatches is each phrase query's number of matches on both
+	// engines, so a difference in the mean can be traced to its phrase.
+	PhraseMatches []QueryMatches `json:"phrase_matches"`
+}
+
+// QueryMatches is the number of items one query matches on each engine.
+type QueryMatches struct {
+	Query string `json:"query"`
+	Bleve int    `json:"bleve"`
+	FTS5  int    `json:"fts5"`
 }
 
 // engine is one side of the comparison.
@@ -148,6 +158,8 @@ type measurement struct {
 	peakBytes   uint64
 	latency     map[Kind][]time.Duration
 	matches     map[Kind]float64
+	// phrases are the phrase queries' match counts, in query order.
+	phrases []int
 }
 
 // Run generates opts.Docs items from c, indexes them with bleve and with
@@ -223,6 +235,15 @@ func Run(ctx context.Context, c *Corpus, opts Options) (*Report, error) {
 	for _, k := range Kinds {
 		r.add(fmt.Sprintf("%s matches (mean)", k), "items", b.matches[k], f.matches[k])
 	}
+	var phrases []string
+	for _, q := range queries {
+		if q.Kind == KindPhrase {
+			phrases = append(phrases, q.Text)
+		}
+	}
+	for i, q := range phrases {
+		r.PhraseMatches = append(r.PhraseMatches, QueryMatches{Query: q, Bleve: b.phrases[i], FTS5: f.phrases[i]})
+	}
 	return r, nil
 }
 
@@ -294,6 +315,9 @@ func measure(ctx context.Context, log *slog.Logger, name string, eng engine, c *
 				}
 			}
 			total += n
+			if k == KindPhrase {
+				m.phrases = append(m.phrases, n)
+			}
 		}
 		m.matches[k] = float64(total) / float64(len(qs))
 		lat := make([]time.Duration, 0, opts.Samples+len(qs))

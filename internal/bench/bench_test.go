@@ -215,6 +215,19 @@ func TestRun(t *testing.T) {
 	if r.Samples < 20 {
 		t.Errorf("samples = %d, want ≥ 20", r.Samples)
 	}
+	// Each phrase's matches on both engines, in query order, so a gap in
+	// the mean can be traced to its phrase.
+	if len(r.PhraseMatches) != len(phraseQueries) {
+		t.Fatalf("%d phrase match counts, want %d", len(r.PhraseMatches), len(phraseQueries))
+	}
+	for i, m := range r.PhraseMatches {
+		if m.Query != phraseQueries[i] {
+			t.Errorf("phrase match %d is for %q, want %q", i, m.Query, phraseQueries[i])
+		}
+	}
+	if !strings.Contains(buf.String(), "phrase matches per query") {
+		t.Errorf("table lacks the phrase matches per query:\n%s", buf.String())
+	}
 	if _, err := json.Marshal(r); err != nil {
 		t.Fatal(err)
 	}

@@ -21,6 +21,18 @@ func (r *Report) WriteTable(w io.Writer) error {
 		}
 		fmt.Fprintf(tw, "%-26s\t%s\t%s\t%s\t%s\t\n", row.Metric, row.Unit, num(row.Bleve), num(row.FTS5), ratio)
 	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if len(r.PhraseMatches) == 0 {
+		return nil
+	}
+	fmt.Fprintf(w, "\nphrase matches per query\n")
+	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintf(tw, "%-26s\tbleve\tfts5\tdifference\t\n", "query")
+	for _, m := range r.PhraseMatches {
+		fmt.Fprintf(tw, "%-26s\t%d\t%d\t%+d\t\n", m.Query, m.Bleve, m.FTS5, m.Bleve-m.FTS5)
+	}
 	return tw.Flush()
 }
 
