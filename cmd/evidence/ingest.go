@@ -137,6 +137,11 @@ func (a *app) runIngest(ctx context.Context, f *ingestFlags) error {
 		Store: st, Fetcher: fetcher, Logger: a.logger(),
 		Concurrency: cfg.Ingest.Concurrency, Sources: all, Progress: progress,
 	})
+	if a.srv != nil {
+		// Inside serve: one ingest at a time (the schedule's or a command's).
+		a.srv.writeMu.Lock()
+		defer a.srv.writeMu.Unlock()
+	}
 	res := sched.Execute(ctx, plan)
 	finish()
 	var summaries []sourceSummary

@@ -38,6 +38,13 @@ func (a *app) runReindex(ctx context.Context, jsonOut bool) error {
 	if err != nil {
 		return err
 	}
+	if a.srv != nil {
+		n, err := a.serverReindex(ctx, cfg)
+		if err != nil {
+			return err
+		}
+		return a.printReindex(jsonOut, n, a.srv.ix, time.Since(start))
+	}
 	st, err := a.openStore(ctx, cfg)
 	if err != nil {
 		return err
@@ -63,8 +70,11 @@ func (a *app) runReindex(ctx context.Context, jsonOut bool) error {
 	if err != nil {
 		return err
 	}
+	return a.printReindex(jsonOut, n, ix, time.Since(start))
+}
+
+func (a *app) printReindex(jsonOut bool, n int, ix *index.Index, took time.Duration) error {
 	size, _ := ix.SizeBytes()
-	took := time.Since(start)
 	if jsonOut {
 		return a.printJSON(map[string]any{"indexed": n, "index_bytes": size, "took_ms": took.Milliseconds()})
 	}

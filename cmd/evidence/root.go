@@ -53,6 +53,13 @@ type app struct {
 	// readOnly opens the store and index read-only: set when a reading
 	// command finds the data directory unwritable (openStoreForReading).
 	readOnly bool
+	// stdin is the commands' standard input (nil: the process's).
+	stdin io.Reader
+	// args is the command line being run (for forwarding to a server).
+	args []string
+	// srv is set for commands running inside `evidence serve`: they use
+	// its open store and index.
+	srv *serverState
 }
 
 // run executes the CLI and returns the exit status.
@@ -64,12 +71,20 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 func (a *app) run(ctx context.Context, args []string) int {
 	stdout, stderr := a.stdout, a.stderr
 	root := newRootCommand(a)
+	a.args = args
 	root.SetArgs(args)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
+	if a.stdin != nil {
+		root.SetIn(a.stdin)
+	}
 	err := root.ExecuteContext(ctx)
 	if err == nil {
 		return exitOK
+	}
+	var fw forwarded
+	if errors.As(err, &fw) {
+		return fw.code
 	}
 	if a.loaded != nil {
 		// A damaged store is named whichever way its error came.
@@ -111,6 +126,27 @@ search, show, sources and topics still work (read-only store and index).`,
 		SilenceErrors: true,
 	}
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
+	// While `evidence serve` holds the data dir, commands that need its
+	// index run inside it (see control.go).
+	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error {
+		if a.srv != nil || !forwardable(cmd) {
+			return nil
+		}
+		cfg, err := a.loadConfig()
+		if err != nil {
+			return nil // the command itself reports the configuration
+		}
+		conn := dialServer(cfg.DataDir)
+		if conn == nil {
+			return nil
+		}
+		a.logger().Debug("running inside evidence serve", "socket", socketPath(cfg.DataDir))
+		code, err := a.forward(cmd.Context(), conn, cmd, a.args, cmd.InOrStdin())
+		if err != nil {
+			return err
+		}
+		return forwarded{code}
+	}
 	pf := root.PersistentFlags()
 	pf.StringVar(&a.configFile, "config", "", "YAML configuration file (default ./evidence.yaml if present)")
 	pf.String("data", "./data", "data directory: SQLite store and bleve index (config data_dir)")
@@ -134,6 +170,7 @@ search, show, sources and topics still work (read-only store and index).`,
 		newTopicsCommand(a),
 		newAliasesCommand(a),
 		newSubscribersCommand(a),
+		newServeCommand(a),
 		newDigestCommand(a),
 		newVersionCommand(a),
 	)

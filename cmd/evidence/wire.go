@@ -24,6 +24,9 @@ func storePath(cfg *config.Config) string { return filepath.Join(cfg.DataDir, "e
 func indexPath(cfg *config.Config) string { return filepath.Join(cfg.DataDir, "index.bleve") }
 
 func (a *app) openStore(ctx context.Context, cfg *config.Config) (*store.Store, error) {
+	if a.srv != nil {
+		return a.srv.st.Retain(), nil
+	}
 	st, err := store.Open(ctx, store.Options{Path: storePath(cfg), Logger: a.logger(), ReadOnly: a.readOnly})
 	if err != nil {
 		return nil, err
@@ -91,6 +94,19 @@ func (a *app) waitIndexFree(ctx context.Context, cfg *config.Config) error {
 // items the store holds but the index has not seen yet (a crash between the
 // two) are indexed before it is returned.
 func (a *app) openIndex(ctx context.Context, cfg *config.Config, st *store.Store, sync bool) (*index.Index, error) {
+	if a.srv != nil {
+		// Inside serve: its index, caught up unless an ingest or a reindex
+		// is writing it right now (that one catches up as it finishes).
+		ix := a.srv.ix.Retain()
+		if sync && a.srv.writeMu.TryLock() {
+			defer a.srv.writeMu.Unlock()
+			if _, err := a.syncIndex(ctx, cfg, st, ix, false); err != nil {
+				ix.Close()
+				return nil, err
+			}
+		}
+		return ix, nil
+	}
 	opts := a.indexOptions(cfg)
 	opts.LockWait, opts.OnLockWait = cfg.Index.LockWait, a.lockProgress(cfg)
 	opts.Owner = strings.Join(os.Args, " ")
