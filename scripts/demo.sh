@@ -51,5 +51,14 @@ echo "== the ImROC briefing, and who discusses it"
 echo
 echo "== evidence sources"
 "$BIN" --data "$DATA" sources
+
+# Everything was first seen now, so the week the digest covers is this one.
+week=$(TZ=Europe/London date +%G-W%V)
+echo
+echo "== evidence digest build --week $week (HTML and text, into $DATA)"
+"$BIN" --data "$DATA" digest build --week "$week" --format html --out "$DATA/digest-$week.html"
+"$BIN" --data "$DATA" digest build --week "$week" --format text --out "$DATA/digest-$week.txt"
+head -40 "$DATA/digest-$week.txt"
+echo "   … the whole digest: $DATA/digest-$week.html and $DATA/digest-$week.txt"
 echo
 echo "Demo data kept in $DATA: try  $BIN --data $DATA search \"social prescribing\" --json"
