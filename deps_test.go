@@ -49,10 +49,11 @@ var importRules = map[string][]string{
 	// Development tools measure the product's packages.
 	"internal/eval":      {"E", "E/index", "E/internal/eval/fts5"},
 	"internal/eval/fts5": {"E", "modernc.org/sqlite"},
-	"internal/bench":     {"E", "E/index", "E/ingest", "E/ingest/", "E/internal/eval", "E/internal/eval/fts5", "E/internal/replay", "E/store", "E/config"},
-	"internal/replay":    {},
-	"internal/smtptest":  {"github.com/emersion/"},
-	"cmd/evidence":       {"*"},
+	"internal/bench": {"E", "E/index", "E/ingest", "E/ingest/", "E/internal/eval", "E/internal/eval/fts5", "E/internal/replay",
+		"E/internal/smtptest", "E/store", "E/config", "E/service", "E/mail", "E/digest"},
+	"internal/replay":   {},
+	"internal/smtptest": {"github.com/emersion/"},
+	"cmd/evidence":      {"*"},
 }
 
 // exclusive libraries live behind one package each (and cmd, which wires).

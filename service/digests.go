@@ -337,6 +337,7 @@ func (d *Digests) Send(ctx context.Context, req SendRequest) (SendReport, error)
 	if d.Options.Now != nil {
 		now = d.Options.Now
 	}
+	byChoice := map[string]*digest.Digest{}
 	compose := func(ctx context.Context, sub evidence.Subscriber) (mail.Message, bool, error) {
 		ds := digest.Subscriber{Email: sub.Email, Topics: sub.Topics, Sources: sub.Sources}
 		var links Links
@@ -344,10 +345,28 @@ func (d *Digests) Send(ctx context.Context, req SendRequest) (SendReport, error)
 			links = d.Subs.LinksFor(sub)
 			ds.PreferencesURL, ds.UnsubscribeURL = links.Preferences, links.Unsubscribe
 		}
-		dg, err := b.Build(ctx, digest.Request{Week: req.Week, Curation: cur, Subscriber: ds})
-		if err != nil {
-			return mail.Message{}, false, err
+		// Subscribers who chose the same topics and sources get the same
+		// digest but for their links: build it once per choice.
+		key := choiceKey(sub.Topics, sub.Sources)
+		built, ok := byChoice[key]
+		if !ok {
+			noLinks := ds
+			noLinks.Email, noLinks.PreferencesURL, noLinks.UnsubscribeURL = "", "", ""
+			built, err = b.Build(ctx, digest.Request{Week: req.Week, Curation: cur, Subscriber: noLinks})
+			if err != nil {
+				return mail.Message{}, false, err
+			}
+			byChoice[key] = built
 		}
+		personal := *built
+		personal.Subscriber = sub.Email
+		if ds.PreferencesURL != "" {
+			personal.Links.Preferences = ds.PreferencesURL
+		}
+		if ds.UnsubscribeURL != "" {
+			personal.Links.Unsubscribe = ds.UnsubscribeURL
+		}
+		dg := &personal
 		if dg.Skip || (dg.Counts.Items == 0 && len(dg.Picks) == 0) {
 			return mail.Message{}, false, nil
 		}
@@ -477,3 +496,10 @@ func (m *memoItems) ItemsByIDs(ctx context.Context, ids []string) ([]evidence.It
 // cloneItems copies the slice so a caller's reordering does not reach the
 // memo (the builder does not change items' fields).
 func cloneItems(v []evidence.Item) []evidence.Item { return slices.Clone(v) }
+
+func choiceKey(topics, sources []string) string {
+	t, src := slices.Clone(topics), slices.Clone(sources)
+	slices.Sort(t)
+	slices.Sort(src)
+	return strings.Join(t, "\x00") + "\x01" + strings.Join(src, "\x00")
+}

@@ -25,6 +25,7 @@ func newBenchCommand(a *app) *cobra.Command {
 	}
 	cmd.AddCommand(newBenchSearchCommand(a))
 	cmd.AddCommand(newBenchIngestCommand(a))
+	cmd.AddCommand(newBenchDigestCommand(a))
 	return cmd
 }
 
