@@ -337,7 +337,7 @@ func (d *Digests) Send(ctx context.Context, req SendRequest) (SendReport, error)
 	if d.Options.Now != nil {
 		now = d.Options.Now
 	}
-	byChoice := map[string]*digest.Digest{}
+	byChoice := map[string]*renderedDigest{}
 	compose := func(ctx context.Context, sub evidence.Subscriber) (mail.Message, bool, error) {
 		ds := digest.Subscriber{Email: sub.Email, Topics: sub.Topics, Sources: sub.Sources}
 		var links Links
@@ -345,45 +345,52 @@ func (d *Digests) Send(ctx context.Context, req SendRequest) (SendReport, error)
 			links = d.Subs.LinksFor(sub)
 			ds.PreferencesURL, ds.UnsubscribeURL = links.Preferences, links.Unsubscribe
 		}
-		// Subscribers who chose the same topics and sources get the same
-		// digest but for their links: build it once per choice.
-		key := choiceKey(sub.Topics, sub.Sources)
-		built, ok := byChoice[key]
+		// Subscribers who chose the same topics, sources and format get the
+		// same digest but for their links: it is built and rendered once per
+		// choice, with stand-in links replaced for each subscriber.
+		key := choiceKey(sub.Topics, sub.Sources) + "\x02" + sub.Format
+		rd, ok := byChoice[key]
 		if !ok {
-			noLinks := ds
-			noLinks.Email, noLinks.PreferencesURL, noLinks.UnsubscribeURL = "", "", ""
-			built, err = b.Build(ctx, digest.Request{Week: req.Week, Curation: cur, Subscriber: noLinks})
+			generic := ds
+			generic.Email, generic.PreferencesURL, generic.UnsubscribeURL = "", standInPrefs, standInUnsub
+			dg, err := b.Build(ctx, digest.Request{Week: req.Week, Curation: cur, Subscriber: generic})
 			if err != nil {
 				return mail.Message{}, false, err
 			}
-			byChoice[key] = built
+			rd = &renderedDigest{subject: subject(dg), title: dg.Title}
+			if !dg.Skip && (dg.Counts.Items > 0 || len(dg.Picks) > 0) {
+				rd.ok = true
+				var text, html bytes.Buffer
+				if err := r.Render(&text, dg, digest.Text); err != nil {
+					return mail.Message{}, false, err
+				}
+				rd.text = text.String()
+				if sub.Format != evidence.FormatText {
+					if err := r.Render(&html, dg, digest.HTML); err != nil {
+						return mail.Message{}, false, err
+					}
+					rd.html = html.String()
+				}
+			}
+			byChoice[key] = rd
 		}
-		personal := *built
-		personal.Subscriber = sub.Email
-		if ds.PreferencesURL != "" {
-			personal.Links.Preferences = ds.PreferencesURL
-		}
-		if ds.UnsubscribeURL != "" {
-			personal.Links.Unsubscribe = ds.UnsubscribeURL
-		}
-		dg := &personal
-		if dg.Skip || (dg.Counts.Items == 0 && len(dg.Picks) == 0) {
+		if !rd.ok {
 			return mail.Message{}, false, nil
 		}
-		var text, html bytes.Buffer
-		if err := r.Render(&text, dg, digest.Text); err != nil {
-			return mail.Message{}, false, err
+		personalise := strings.NewReplacer(standInPrefs, links.Preferences, standInUnsub, links.Unsubscribe)
+		if links.Preferences == "" {
+			personalise = strings.NewReplacer(standInPrefs, strings.TrimRight(d.Options.BaseURL, "/")+"/preferences",
+				standInUnsub, strings.TrimRight(d.Options.BaseURL, "/")+"/unsubscribe")
 		}
-		if sub.Format != evidence.FormatText {
-			if err := r.Render(&html, dg, digest.HTML); err != nil {
-				return mail.Message{}, false, err
-			}
+		text, html := personalise.Replace(rd.text), ""
+		if rd.html != "" {
+			html = personalise.Replace(rd.html)
 		}
 		m := mail.Message{
-			From: d.From, To: sub.Email, Subject: subject(dg), Text: text.String(), HTML: html.String(),
+			From: d.From, To: sub.Email, Subject: rd.subject, Text: text, HTML: html,
 			MessageID: mail.DigestMessageID(week, sub.ID, host),
 			Date:      now(),
-			ListID:    dg.Title + " <digest." + host + ">",
+			ListID:    rd.title + " <digest." + host + ">",
 		}
 		if links.Unsubscribe != "" {
 			m.ListUnsubscribe = []string{links.Unsubscribe}
@@ -502,4 +509,16 @@ func choiceKey(topics, sources []string) string {
 	slices.Sort(t)
 	slices.Sort(src)
 	return strings.Join(t, "\x00") + "\x01" + strings.Join(src, "\x00")
+}
+
+// Stand-in links of a digest rendered once for many subscribers: URL-safe
+// text that every format prints as it is, replaced per subscriber.
+const (
+	standInPrefs = "https://stand-in.invalid/preferences-b7c1e2"
+	standInUnsub = "https://stand-in.invalid/unsubscribe-b7c1e2"
+)
+
+type renderedDigest struct {
+	ok                         bool
+	subject, title, text, html string
 }
