@@ -104,6 +104,8 @@ type SMTP struct {
 	Retries int `key:"retries"`
 	// Timeout bounds the connection and each read or write on it.
 	Timeout time.Duration `key:"timeout"`
+	// Connections is how many SMTP connections send at once, each reused.
+	Connections int `key:"connections"`
 }
 
 // Web configures the web server and the links in mail.

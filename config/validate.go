@@ -111,6 +111,9 @@ func Validate(c *Config) Errors {
 	if c.SMTP.Rate < 0 {
 		add("smtp.rate", "must be 0 (no limit) or more messages per second, got %v", c.SMTP.Rate)
 	}
+	if c.SMTP.Connections < 1 || c.SMTP.Connections > 16 {
+		add("smtp.connections", "must be 1 to 16, got %d", c.SMTP.Connections)
+	}
 	if c.SMTP.Retries < 0 {
 		add("smtp.retries", "must be 0 or more, got %d", c.SMTP.Retries)
 	}

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"sync"
 
 	"github.com/evidencetracker/evidence"
 )
@@ -36,6 +37,9 @@ type Batch struct {
 	BounceLimit int
 	// Progress, if set, is called after each subscriber.
 	Progress func(done, total int)
+	// Workers send that many messages at once (default 1); Compose and the
+	// Transport must then be safe for concurrent use.
+	Workers int
 }
 
 // DeliveryReport counts what a batch did.
@@ -72,64 +76,121 @@ func Deliver(ctx context.Context, dl DeliveryLog, tr Transport, b Batch, log *sl
 		log = slog.New(slog.DiscardHandler)
 	}
 	rep := DeliveryReport{Week: b.Week, Subscribers: len(b.Subscribers), Failures: []DeliveryFailure{}}
-	for i, sub := range b.Subscribers {
-		if err := ctx.Err(); err != nil {
-			return rep, err
+	workers := min(max(b.Workers, 1), max(len(b.Subscribers), 1))
+	ctx, stop := context.WithCancelCause(ctx)
+	defer stop(nil)
+	var mu sync.Mutex // guards rep, done and firstErr
+	done := 0
+	var firstErr error
+	fail := func(err error) {
+		mu.Lock()
+		if firstErr == nil {
+			firstErr = err
 		}
-		if b.Progress != nil {
-			b.Progress(i, len(b.Subscribers))
-		}
-		m, ok, err := b.Compose(ctx, sub)
-		if err != nil {
-			return rep, fmt.Errorf("digest %s for %s: %w", b.Week, sub.Email, err)
-		}
-		if !ok {
-			rep.Empty++
-			continue
-		}
-		d, claimed, err := dl.ClaimDelivery(ctx, b.Week, sub.ID, m.MessageID)
-		if err != nil {
-			return rep, err
-		}
-		if !claimed {
-			if d.Status == evidence.DeliverySent {
-				rep.AlreadySent++
-			} else {
-				rep.RefusedBefore++
+		mu.Unlock()
+		stop(err)
+	}
+	next := make(chan evidence.Subscriber)
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for sub := range next {
+				if err := deliverOne(ctx, dl, tr, b, sub, &rep, &mu, log); err != nil {
+					fail(err)
+					return
+				}
+				mu.Lock()
+				done++
+				if b.Progress != nil {
+					b.Progress(done, len(b.Subscribers))
+				}
+				mu.Unlock()
 			}
-			continue
-		}
-		res, err := tr.Send(ctx, m)
-		var de *DeliveryError
-		switch {
-		case err == nil:
-			// The server has the message: record it even if the run is
-			// being cancelled.
-			if err := dl.MarkDelivered(context.WithoutCancel(ctx), b.Week, sub.ID, res.Reply); err != nil {
-				return rep, err
-			}
-			rep.Sent++
-		case errors.As(err, &de):
-			bouncing, merr := dl.MarkFailed(context.WithoutCancel(ctx), b.Week, sub.ID, de.Error(), de.Permanent, b.BounceLimit)
-			if merr != nil {
-				return rep, merr
-			}
-			rep.Failed++
-			rep.Failures = append(rep.Failures, DeliveryFailure{Email: sub.Email, Permanent: de.Permanent, Error: de.Error()})
-			if bouncing {
-				rep.NowBouncing++
-				log.Warn("digest: subscriber now bouncing", "email", sub.Email, "limit", b.BounceLimit)
-			}
-			log.Warn("digest: delivery failed", "week", b.Week, "email", sub.Email, "permanent", de.Permanent, "err", err)
-		default:
-			// Cancelled (or another stop): the row stays claimed.
-			return rep, fmt.Errorf("digest %s to %s: %w", b.Week, sub.Email, err)
+		}()
+	}
+feed:
+	for _, sub := range b.Subscribers {
+		select {
+		case next <- sub:
+		case <-ctx.Done():
+			break feed
 		}
 	}
-	if b.Progress != nil {
-		b.Progress(len(b.Subscribers), len(b.Subscribers))
+	close(next)
+	wg.Wait()
+	if firstErr != nil {
+		return rep, firstErr
+	}
+	if err := context.Cause(ctx); err != nil {
+		return rep, err
 	}
 	return rep, nil
+}
+
+// deliverOne composes, claims, sends and records one subscriber's digest.
+func deliverOne(ctx context.Context, dl DeliveryLog, tr Transport, b Batch, sub evidence.Subscriber, rep *DeliveryReport, mu *sync.Mutex, log *slog.Logger) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	m, ok, err := b.Compose(ctx, sub)
+	if err != nil {
+		return fmt.Errorf("digest %s for %s: %w", b.Week, sub.Email, err)
+	}
+	if !ok {
+		mu.Lock()
+		rep.Empty++
+		mu.Unlock()
+		return nil
+	}
+	d, claimed, err := dl.ClaimDelivery(ctx, b.Week, sub.ID, m.MessageID)
+	if err != nil {
+		return err
+	}
+	if !claimed {
+		mu.Lock()
+		if d.Status == evidence.DeliverySent {
+			rep.AlreadySent++
+		} else {
+			rep.RefusedBefore++
+		}
+		mu.Unlock()
+		return nil
+	}
+	res, err := tr.Send(ctx, m)
+	var de *DeliveryError
+	switch {
+	case err == nil:
+		// The server has the message: record it even if the run is
+		// being cancelled.
+		if err := dl.MarkDelivered(context.WithoutCancel(ctx), b.Week, sub.ID, res.Reply); err != nil {
+			return err
+		}
+		mu.Lock()
+		rep.Sent++
+		mu.Unlock()
+	case errors.As(err, &de):
+		bouncing, merr := dl.MarkFailed(context.WithoutCancel(ctx), b.Week, sub.ID, de.Error(), de.Permanent, b.BounceLimit)
+		if merr != nil {
+			return merr
+		}
+		mu.Lock()
+		rep.Failed++
+		rep.Failures = append(rep.Failures, DeliveryFailure{Email: sub.Email, Permanent: de.Permanent, Error: de.Error()})
+		if bouncing {
+			rep.NowBouncing++
+		}
+		mu.Unlock()
+		if bouncing {
+			log.Warn("digest: subscriber now bouncing", "email", sub.Email, "limit", b.BounceLimit)
+		}
+		log.Warn("digest: delivery failed", "week", b.Week, "email", sub.Email, "permanent", de.Permanent, "err", err)
+	default:
+		// Cancelled (or another stop): the row stays claimed.
+		return fmt.Errorf("digest %s to %s: %w", b.Week, sub.Email, err)
+	}
+	return nil
 }
 
 // DirTransport writes each message as DIR/<to>.eml instead of sending it
@@ -154,10 +215,15 @@ func (d *DirTransport) Send(_ context.Context, m Message) (Result, error) {
 
 // MemoryLog is a DeliveryLog that remembers nothing between runs: for dry
 // runs, which must not mark anyone as sent.
-type MemoryLog struct{ sent map[string]bool }
+type MemoryLog struct {
+	mu   sync.Mutex
+	sent map[string]bool
+}
 
 // ClaimDelivery claims every row once per MemoryLog.
 func (l *MemoryLog) ClaimDelivery(_ context.Context, week, sub, mid string) (evidence.Delivery, bool, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
 	if l.sent == nil {
 		l.sent = map[string]bool{}
 	}

@@ -38,6 +38,10 @@ type Options struct {
 	// connection); Backoff is the first wait, doubled each time.
 	Retries int
 	Backoff time.Duration
+	// Connections is how many SMTP connections may be open at once, each
+	// reused for many messages (default 1); Send is safe for that many
+	// goroutines at a time.
+	Connections int
 	// TLSConfig overrides the TLS settings (tests).
 	TLSConfig *tls.Config
 	// Sleep waits between retries; tests inject one that does not sleep.
@@ -75,16 +79,19 @@ type Result struct {
 	Reply    string // what the server said, as far as the library tells
 }
 
-// Sender sends messages over one reused SMTP connection, reconnecting
-// when it breaks. It is safe for one goroutine at a time.
+// Sender sends messages over reused SMTP connections (Options.Connections
+// of them), reconnecting one when it breaks. It is safe for concurrent use.
 type Sender struct {
 	opts    Options
 	limiter *rate.Limiter
-	mu      sync.Mutex
-	client  *gomail.Client
+	pool    chan *smtpConn
 	log     *slog.Logger
+	mu      sync.Mutex
 	dials   int
 }
+
+// smtpConn is one slot of the pool: a connection, or nil until needed.
+type smtpConn struct{ client *gomail.Client }
 
 // NewSender checks the options; it connects on the first Send.
 func NewSender(opts Options) (*Sender, error) {
@@ -117,6 +124,14 @@ func NewSender(opts Options) (*Sender, error) {
 	if opts.Rate > 0 {
 		s.limiter = rate.NewLimiter(rate.Limit(opts.Rate), 1)
 	}
+	if opts.Connections <= 0 {
+		opts.Connections = 1
+	}
+	s.opts.Connections = opts.Connections
+	s.pool = make(chan *smtpConn, opts.Connections)
+	for range opts.Connections {
+		s.pool <- &smtpConn{}
+	}
 	return s, nil
 }
 
@@ -138,9 +153,9 @@ func (s *Sender) Dials() int {
 	return s.dials
 }
 
-func (s *Sender) connect(ctx context.Context) (*gomail.Client, error) {
-	if s.client != nil {
-		return s.client, nil
+func (s *Sender) connect(ctx context.Context, sc *smtpConn) (*gomail.Client, error) {
+	if sc.client != nil {
+		return sc.client, nil
 	}
 	o := s.opts
 	copts := []gomail.Option{
@@ -198,28 +213,32 @@ func (s *Sender) connect(ctx context.Context) (*gomail.Client, error) {
 	if err := c.DialWithContext(ctx); err != nil {
 		return nil, fmt.Errorf("mail: connect to %s:%d: %w", o.Host, o.Port, err)
 	}
+	s.mu.Lock()
 	s.dials++
-	s.client = c
+	s.mu.Unlock()
+	sc.client = c
 	return c, nil
 }
 
-func (s *Sender) drop() {
-	if s.client != nil {
-		_ = s.client.Close()
-		s.client = nil
+func (sc *smtpConn) drop() {
+	if sc.client != nil {
+		_ = sc.client.Close()
+		sc.client = nil
 	}
 }
 
-// Close ends the connection (QUIT).
+// Close ends the connections (QUIT); the sender may be used again after.
 func (s *Sender) Close() error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.client == nil {
-		return nil
+	var errs []error
+	for range s.opts.Connections {
+		sc := <-s.pool
+		if sc.client != nil {
+			errs = append(errs, sc.client.Close())
+			sc.client = nil
+		}
+		defer func() { s.pool <- sc }()
 	}
-	err := s.client.Close()
-	s.client = nil
-	return err
+	return errors.Join(errs...)
 }
 
 // Send delivers one message, retrying temporary failures with backoff.
@@ -229,8 +248,13 @@ func (s *Sender) Send(ctx context.Context, m Message) (Result, error) {
 	if err != nil {
 		return Result{}, &DeliveryError{To: m.To, Permanent: true, Err: err}
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	var sc *smtpConn
+	select {
+	case sc = <-s.pool:
+	case <-ctx.Done():
+		return Result{}, ctx.Err()
+	}
+	defer func() { s.pool <- sc }()
 	var last error
 	code := 0
 	for attempt := 1; attempt <= s.opts.Retries+1; attempt++ {
@@ -242,7 +266,7 @@ func (s *Sender) Send(ctx context.Context, m Message) (Result, error) {
 				return Result{}, err
 			}
 		}
-		c, err := s.connect(ctx)
+		c, err := s.connect(ctx, sc)
 		if err == nil {
 			err = c.Send(g)
 		}
@@ -254,12 +278,12 @@ func (s *Sender) Send(ctx context.Context, m Message) (Result, error) {
 		code = c2
 		if permanent {
 			// The connection is still good after a refusal; reset it.
-			if s.client != nil && s.client.Reset() != nil {
-				s.drop()
+			if sc.client != nil && sc.client.Reset() != nil {
+				sc.drop()
 			}
 			return Result{}, &DeliveryError{To: m.To, Permanent: true, Code: code, Attempts: attempt, Err: err}
 		}
-		s.drop()
+		sc.drop()
 		if attempt <= s.opts.Retries {
 			wait := s.opts.Backoff << (attempt - 1)
 			s.log.Warn("mail: temporary failure, retrying", "to", m.To, "attempt", attempt, "wait", wait, "err", err)

@@ -48,6 +48,8 @@ type Digests struct {
 	Transport   func() (mail.Transport, error)
 	From        string
 	BounceLimit int
+	// Workers send that many messages at once (config smtp.connections).
+	Workers int
 	Logger      *slog.Logger
 
 	once     sync.Once
@@ -338,6 +340,7 @@ func (d *Digests) Send(ctx context.Context, req SendRequest) (SendReport, error)
 		now = d.Options.Now
 	}
 	byChoice := map[string]*renderedDigest{}
+	var choiceMu sync.Mutex
 	compose := func(ctx context.Context, sub evidence.Subscriber) (mail.Message, bool, error) {
 		ds := digest.Subscriber{Email: sub.Email, Topics: sub.Topics, Sources: sub.Sources}
 		var links Links
@@ -349,42 +352,53 @@ func (d *Digests) Send(ctx context.Context, req SendRequest) (SendReport, error)
 		// same digest but for their links: it is built and rendered once per
 		// choice, with stand-in links replaced for each subscriber.
 		key := choiceKey(sub.Topics, sub.Sources) + "\x02" + sub.Format
-		rd, ok := byChoice[key]
-		if !ok {
+		rd, err := func() (*renderedDigest, error) {
+			choiceMu.Lock()
+			defer choiceMu.Unlock()
+			if rd, ok := byChoice[key]; ok {
+				return rd, nil
+			}
 			generic := ds
 			generic.Email, generic.PreferencesURL, generic.UnsubscribeURL = "", standInPrefs, standInUnsub
 			dg, err := b.Build(ctx, digest.Request{Week: req.Week, Curation: cur, Subscriber: generic})
 			if err != nil {
-				return mail.Message{}, false, err
+				return nil, err
 			}
-			rd = &renderedDigest{subject: subject(dg), title: dg.Title}
+			rd := &renderedDigest{subject: subject(dg), title: dg.Title}
 			if !dg.Skip && (dg.Counts.Items > 0 || len(dg.Picks) > 0) {
 				rd.ok = true
 				var text, html bytes.Buffer
 				if err := r.Render(&text, dg, digest.Text); err != nil {
-					return mail.Message{}, false, err
+					return nil, err
 				}
 				rd.text = text.String()
 				if sub.Format != evidence.FormatText {
 					if err := r.Render(&html, dg, digest.HTML); err != nil {
-						return mail.Message{}, false, err
+						return nil, err
 					}
 					rd.html = html.String()
 				}
 			}
 			byChoice[key] = rd
+			return rd, nil
+		}()
+		if err != nil {
+			return mail.Message{}, false, err
 		}
 		if !rd.ok {
 			return mail.Message{}, false, nil
 		}
-		personalise := strings.NewReplacer(standInPrefs, links.Preferences, standInUnsub, links.Unsubscribe)
-		if links.Preferences == "" {
-			personalise = strings.NewReplacer(standInPrefs, strings.TrimRight(d.Options.BaseURL, "/")+"/preferences",
-				standInUnsub, strings.TrimRight(d.Options.BaseURL, "/")+"/unsubscribe")
+		prefs, unsub := links.Preferences, links.Unsubscribe
+		if prefs == "" {
+			base := strings.TrimRight(d.Options.BaseURL, "/")
+			prefs, unsub = base+"/preferences", base+"/unsubscribe"
 		}
-		text, html := personalise.Replace(rd.text), ""
+		personalise := func(s string) string {
+			return strings.ReplaceAll(strings.ReplaceAll(s, standInPrefs, prefs), standInUnsub, unsub)
+		}
+		text, html := personalise(rd.text), ""
 		if rd.html != "" {
-			html = personalise.Replace(rd.html)
+			html = personalise(rd.html)
 		}
 		m := mail.Message{
 			From: d.From, To: sub.Email, Subject: rd.subject, Text: text, HTML: html,
@@ -402,7 +416,7 @@ func (d *Digests) Send(ctx context.Context, req SendRequest) (SendReport, error)
 		return m, true, nil
 	}
 	drep, err := mail.Deliver(ctx, dl, tr, mail.Batch{Week: week, Subscribers: subs, Compose: compose,
-		BounceLimit: d.BounceLimit, Progress: req.Progress}, d.log())
+		BounceLimit: d.BounceLimit, Progress: req.Progress, Workers: max(d.Workers, 1)}, d.log())
 	rep.DeliveryReport = drep
 	if err != nil {
 		return rep, err

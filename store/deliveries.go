@@ -17,25 +17,25 @@ import (
 func (s *Store) ClaimDelivery(ctx context.Context, week, subscriberID, messageID string) (d evidence.Delivery, claimed bool, err error) {
 	now := fmtTime(s.now())
 	err = s.withTx(ctx, func(tx *sql.Tx) error {
-		cur, err := scanDelivery(tx.QueryRowContext(ctx, deliverySelect+` WHERE d.week = ? AND d.subscriber_id = ?`, week, subscriberID))
-		switch {
-		case errors.Is(err, evidence.ErrNotFound):
-			if _, err := tx.ExecContext(ctx, `INSERT INTO deliveries (week, subscriber_id, message_id, status, attempts, claimed_at)
-				VALUES (?, ?, ?, 'claimed', 1, ?)`, week, subscriberID, messageID, now); err != nil {
-				return err
-			}
+		// One statement in the usual case: a new row, or a cut-off or
+		// temporarily failed one claimed again; a sent or permanently
+		// refused row is left as it is (and RETURNING gives nothing).
+		var attempts int
+		err := tx.QueryRowContext(ctx, `INSERT INTO deliveries (week, subscriber_id, message_id, status, attempts, claimed_at)
+			VALUES (?1, ?2, ?3, 'claimed', 1, ?4)
+			ON CONFLICT (week, subscriber_id) DO UPDATE SET status = 'claimed', attempts = deliveries.attempts + 1,
+				claimed_at = ?4, message_id = ?3
+			WHERE deliveries.status != 'sent' AND deliveries.permanent = 0
+			RETURNING attempts`, week, subscriberID, messageID, now).Scan(&attempts)
+		if err == nil {
 			claimed = true
-		case err != nil:
-			return err
-		case cur.Status == evidence.DeliverySent || cur.permanent:
-			d = cur.Delivery
+			t, _ := parseTime(now)
+			d = evidence.Delivery{Week: week, SubscriberID: subscriberID, MessageID: messageID,
+				Status: evidence.DeliveryClaimed, Attempts: attempts, ClaimedAt: t}
 			return nil
-		default:
-			if _, err := tx.ExecContext(ctx, `UPDATE deliveries SET status = 'claimed', attempts = attempts + 1, claimed_at = ?,
-				message_id = ? WHERE week = ? AND subscriber_id = ?`, now, messageID, week, subscriberID); err != nil {
-				return err
-			}
-			claimed = true
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
+			return err
 		}
 		row, err := scanDelivery(tx.QueryRowContext(ctx, deliverySelect+` WHERE d.week = ? AND d.subscriber_id = ?`, week, subscriberID))
 		d = row.Delivery

@@ -10,7 +10,7 @@ import (
 )
 
 type benchDigestFlags struct {
-	items, perWeek, subscribers int
+	items, perWeek, subscribers, connections int
 	seed                        uint64
 	feed, med                   string
 	json                        bool
@@ -37,6 +37,7 @@ messages/s, ≤ 300 MiB.`,
 	fl.IntVar(&f.items, "items", 100_000, "items in the store")
 	fl.IntVar(&f.perWeek, "per-week", 100, "items first seen per week")
 	fl.IntVar(&f.subscribers, "subscribers", 10_000, "subscribers to send to")
+	fl.IntVar(&f.connections, "connections", 2, "SMTP connections sending at once")
 	fl.Uint64Var(&f.seed, "seed", 1, "corpus seed")
 	fl.StringVar(&f.feed, "feed", bench.DefaultFeedPath, "feed whose items give text, titles and authors")
 	fl.StringVar(&f.med, "med", "../shared/eval/med/docs.jsonl", "MED documents giving more text; skipped if missing")
@@ -68,7 +69,7 @@ func (a *app) runBenchDigest(ctx context.Context, f *benchDigestFlags) error {
 	if !f.json && a.stderrIsTerminal() {
 		progress = func(s string) { fmt.Fprintf(a.stderr, "bench digest: %s…\n", s) }
 	}
-	rep, err := bench.RunDigest(ctx, bench.DigestOptions{Items: f.items, PerWeek: f.perWeek, Subscribers: f.subscribers,
+	rep, err := bench.RunDigest(ctx, bench.DigestOptions{Items: f.items, PerWeek: f.perWeek, Subscribers: f.subscribers, Connections: f.connections,
 		Seed: f.seed, Corpus: c, Topics: topics, Logger: a.logger(), Progress: progress})
 	if err != nil {
 		return err

@@ -86,7 +86,7 @@ func (a *app) newSender(cfg *config.Config) (*mail.Sender, error) {
 	}
 	return mail.NewSender(mail.Options{
 		Host: cfg.SMTP.Host, Port: cfg.SMTP.Port, TLS: cfg.SMTP.TLS, Username: cfg.SMTP.Username, Password: cfg.SMTP.Password,
-		Timeout: cfg.SMTP.Timeout, Rate: cfg.SMTP.Rate, Retries: cfg.SMTP.Retries, Logger: a.logger(),
+		Timeout: cfg.SMTP.Timeout, Rate: cfg.SMTP.Rate, Retries: cfg.SMTP.Retries, Connections: cfg.SMTP.Connections, Logger: a.logger(),
 	})
 }
 
@@ -139,6 +139,7 @@ func (a *app) digestServices(cfg *config.Config, st *store.Store) (*service.Dige
 	d := &service.Digests{
 		Store: st, Items: st, Resolver: storeResolver{st},
 		Options: digestOptions(cfg, loc), Subs: subs, From: cfg.SMTP.From, BounceLimit: cfg.Digest.BounceLimit,
+		Workers: cfg.SMTP.Connections,
 		Transport: func() (mail.Transport, error) { return transport() },
 		Logger:    a.logger(),
 	}

@@ -35,7 +35,7 @@ type sendHarness struct {
 
 const sendWeek = "2026-W47"
 
-func newSendHarness(t *testing.T, subscribers int) *sendHarness {
+func newSendHarness(t *testing.T, subscribers int, connections int) *sendHarness {
 	t.Helper()
 	h := &sendHarness{t: t, bin: buildBinary(t), data: t.TempDir(), killAt: map[smtptest.Stage]map[int]bool{}}
 	srv, err := smtptest.Start(smtptest.Options{Hook: h.hook})
@@ -48,6 +48,7 @@ func newSendHarness(t *testing.T, subscribers int) *sendHarness {
 		"EVIDENCE_SMTP_HOST=127.0.0.1", "EVIDENCE_SMTP_PORT=" + strconv.Itoa(srv.Port()), "EVIDENCE_SMTP_TLS=none",
 		"EVIDENCE_SMTP_FROM=Evidence Tracker <digest@evidence.example.org>", "EVIDENCE_SMTP_RATE=0",
 		"EVIDENCE_WEB_BASE_URL=https://evidence.example.org", "EVIDENCE_LOG_LEVEL=warn",
+		"EVIDENCE_SMTP_CONNECTIONS=" + strconv.Itoa(connections),
 	}
 	// Three reports imported and picked: a week's digest for everyone.
 	var jsonl strings.Builder
@@ -171,10 +172,12 @@ func (h *sendHarness) received() (map[string]int, map[string]map[string]bool) {
 // TestDigestSendCrash kills digest send (SIGKILL) at ten points spread over
 // one week's mailing — before the first message, between messages, in the
 // middle — and runs it again each time: every subscriber receives the
-// week's digest exactly once and the delivery log says so.
+// week's digest exactly once and the delivery log says so. One SMTP
+// connection: one message in flight, so no kill point falls between a
+// server's acceptance and its record (TestDigestSendCrashParallel has two).
 func TestDigestSendCrash(t *testing.T) {
 	const subscribers = 30
-	h := newSendHarness(t, subscribers)
+	h := newSendHarness(t, subscribers, 1)
 	// MAIL FROM number k (counted over all runs): the k-th message is cut
 	// before it leaves; the ones before it were accepted and recorded.
 	points := []int{1, 2, 5, 8, 11, 14, 17, 20, 24, 28}
@@ -232,7 +235,7 @@ func TestDigestSendCrash(t *testing.T) {
 // records the reply. The resend carries the same Message-ID, so a mail
 // client shows one message.
 func TestDigestSendKilledAfterServerAccepted(t *testing.T) {
-	h := newSendHarness(t, 4)
+	h := newSendHarness(t, 4, 1)
 	h.killAt[smtptest.StageData] = map[int]bool{2: true}
 	if killed, _ := h.send(); !killed {
 		t.Fatal("the sender was not killed")
@@ -256,7 +259,7 @@ func TestDigestSendKilledAfterServerAccepted(t *testing.T) {
 }
 
 func TestDigestSendMessages(t *testing.T) {
-	h := newSendHarness(t, 3)
+	h := newSendHarness(t, 3, 2)
 	if killed, out := h.send(); killed || !strings.Contains(out, `"sent": 3`) {
 		t.Fatalf("send: %s", out)
 	}
@@ -299,4 +302,41 @@ func TestDigestSendMessages(t *testing.T) {
 	if killed, out := h.send(); killed || !strings.Contains(out, `"sent": 1`) {
 		t.Errorf("after the dry run, the real send: %s", out)
 	}
+}
+
+// TestDigestSendCrashParallel is the crash test with two connections (the
+// default): a kill while the other connection's message has been accepted
+// but not yet recorded resends that one message, with the same Message-ID;
+// nobody else gets a second copy and nobody is missed.
+func TestDigestSendCrashParallel(t *testing.T) {
+	const subscribers = 30
+	h := newSendHarness(t, subscribers, 2)
+	points := []int{1, 3, 6, 10, 14, 18, 22, 26, 29, 32}
+	h.killAt[smtptest.StageMail] = map[int]bool{}
+	for _, p := range points {
+		h.killAt[smtptest.StageMail][p] = true
+	}
+	for runs := 1; ; runs++ {
+		if runs > len(points)+3 {
+			t.Fatalf("still not done after %d runs", runs)
+		}
+		if killed, _ := h.send(); !killed {
+			break
+		}
+	}
+	n, ids := h.received()
+	extra := 0
+	for to, c := range n {
+		if len(ids[to]) != 1 {
+			t.Errorf("%s: %d Message-IDs, want 1", to, len(ids[to]))
+		}
+		extra += c - 1
+	}
+	if len(n) != subscribers {
+		t.Errorf("%d subscribers received mail, want %d", len(n), subscribers)
+	}
+	if extra > h.kills {
+		t.Errorf("%d extra copies over %d kills: more than one in flight per kill", extra, h.kills)
+	}
+	t.Logf("%d kills, %d resent copies (each the same Message-ID)", h.kills, extra)
 }

@@ -26,6 +26,7 @@ type DigestOptions struct {
 	Items       int // items in the store (default 100,000)
 	PerWeek     int // items first seen per week (default 100)
 	Subscribers int // default 10,000
+	Connections int // SMTP connections sending at once (default 2)
 	Seed        uint64
 	// Corpus gives the items' titles, summaries, authors and topics.
 	Corpus *Corpus
@@ -69,6 +70,9 @@ func RunDigest(ctx context.Context, opts DigestOptions) (DigestReport, error) {
 	}
 	if opts.Subscribers <= 0 {
 		opts.Subscribers = 10_000
+	}
+	if opts.Connections <= 0 {
+		opts.Connections = 2
 	}
 	say := func(s string) {
 		if opts.Progress != nil {
@@ -148,7 +152,7 @@ func RunDigest(ctx context.Context, opts DigestOptions) (DigestReport, error) {
 		return rep, err
 	}
 	defer srv.Close()
-	sender, err := mail.NewSender(mail.Options{Host: srv.Host(), Port: srv.Port(), TLS: mail.TLSNone, Timeout: 30 * time.Second, Retries: 1, Logger: opts.Logger})
+	sender, err := mail.NewSender(mail.Options{Host: srv.Host(), Port: srv.Port(), TLS: mail.TLSNone, Timeout: 30 * time.Second, Retries: 1, Connections: opts.Connections, Logger: opts.Logger})
 	if err != nil {
 		return rep, err
 	}
@@ -162,7 +166,7 @@ func RunDigest(ctx context.Context, opts DigestOptions) (DigestReport, error) {
 	subs := &service.Subscriptions{Store: st, Tokens: tokens, BaseURL: base, From: "Evidence Tracker <digest@bench.example.org>", Topics: opts.Topics}
 	d := &service.Digests{
 		Store: st, Items: st, Options: digest.Options{Location: loc, BaseURL: base, Now: func() time.Time { return end.Add(7 * time.Hour) }},
-		Subs: subs, From: subs.From, BounceLimit: 3, Logger: opts.Logger,
+		Subs: subs, From: subs.From, BounceLimit: 3, Logger: opts.Logger, Workers: opts.Connections,
 		Transport: func() (mail.Transport, error) { return sender, nil },
 	}
 
