@@ -50,7 +50,7 @@ type Digests struct {
 	BounceLimit int
 	// Workers send that many messages at once (config smtp.connections).
 	Workers int
-	Logger      *slog.Logger
+	Logger  *slog.Logger
 
 	once     sync.Once
 	renderer *digest.Renderer

@@ -11,9 +11,9 @@ import (
 
 type benchDigestFlags struct {
 	items, perWeek, subscribers, connections int
-	seed                        uint64
-	feed, med                   string
-	json                        bool
+	seed                                     uint64
+	feed, med                                string
+	json                                     bool
 }
 
 func newBenchDigestCommand(a *app) *cobra.Command {

@@ -139,7 +139,7 @@ func (a *app) digestServices(cfg *config.Config, st *store.Store) (*service.Dige
 	d := &service.Digests{
 		Store: st, Items: st, Resolver: storeResolver{st},
 		Options: digestOptions(cfg, loc), Subs: subs, From: cfg.SMTP.From, BounceLimit: cfg.Digest.BounceLimit,
-		Workers: cfg.SMTP.Connections,
+		Workers:   cfg.SMTP.Connections,
 		Transport: func() (mail.Transport, error) { return transport() },
 		Logger:    a.logger(),
 	}
