@@ -138,6 +138,9 @@ type Digest struct {
 	Secret string `key:"secret" secret:"true"`
 	// PreviousSecret is still accepted while a secret is rotated out.
 	PreviousSecret string `key:"previous_secret" secret:"true"`
+	// Templates is a directory whose digest.html.tmpl, digest.txt.tmpl or
+	// digest.md.tmpl replace the built-in ones; empty: the built-in ones.
+	Templates string `key:"templates"`
 }
 
 // Sources maps a source ID to its configuration.

@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -22,6 +23,11 @@ func validateDigest(add func(key, format string, a ...any), d Digest) {
 	}
 	if err := CheckCron(d.Schedule); err != nil {
 		add("digest.schedule", "%q: %v", d.Schedule, err)
+	}
+	if d.Templates != "" {
+		if fi, err := os.Stat(d.Templates); err != nil || !fi.IsDir() {
+			add("digest.templates", "%q is not a directory of templates", d.Templates)
+		}
 	}
 	if d.BounceLimit < 1 {
 		add("digest.bounce_limit", "must be at least 1, got %d", d.BounceLimit)

@@ -7,6 +7,9 @@ import (
 	"fmt"
 	htmltemplate "html/template"
 	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	texttemplate "text/template"
@@ -58,20 +61,69 @@ type Renderer struct {
 }
 
 // NewRenderer parses the embedded templates.
-func NewRenderer() (*Renderer, error) {
-	h, err := htmltemplate.New("digest.html.tmpl").Funcs(htmltemplate.FuncMap(funcs())).ParseFS(templateFS, "templates/digest.html.tmpl")
-	if err != nil {
-		return nil, fmt.Errorf("digest: parse HTML template: %w", err)
+func NewRenderer() (*Renderer, error) { return NewRendererFrom("") }
+
+// TemplateNames are the template files a directory given to
+// NewRendererFrom may hold (config digest.templates); a missing one is
+// the embedded one.
+var TemplateNames = []string{"digest.html.tmpl", "digest.txt.tmpl", "digest.md.tmpl"}
+
+// NewRendererFrom parses the templates, taking each from dir when it holds
+// a file of that name. A template that does not parse, or that fails on a
+// sample digest, is an error naming its file.
+func NewRendererFrom(dir string) (*Renderer, error) {
+	src := func(name string) (fs.FS, string) {
+		if dir != "" {
+			if _, err := os.Stat(filepath.Join(dir, name)); err == nil {
+				return os.DirFS(dir), name
+			}
+		}
+		return templateFS, "templates/" + name
 	}
-	t, err := texttemplate.New("digest.txt.tmpl").Funcs(funcs()).ParseFS(templateFS, "templates/digest.txt.tmpl")
-	if err != nil {
-		return nil, fmt.Errorf("digest: parse text template: %w", err)
+	where := func(name string) string {
+		if f, p := src(name); f != fs.FS(templateFS) {
+			return filepath.Join(dir, p)
+		}
+		return "embedded " + name
 	}
-	m, err := texttemplate.New("digest.md.tmpl").Funcs(funcs()).ParseFS(templateFS, "templates/digest.md.tmpl")
+	hf, hp := src(TemplateNames[0])
+	h, err := htmltemplate.New(TemplateNames[0]).Funcs(htmltemplate.FuncMap(funcs())).ParseFS(hf, hp)
 	if err != nil {
-		return nil, fmt.Errorf("digest: parse Markdown template: %w", err)
+		return nil, fmt.Errorf("digest: template %s: %w", where(TemplateNames[0]), err)
 	}
-	return &Renderer{html: h, text: t, md: m}, nil
+	tf, tp := src(TemplateNames[1])
+	t, err := texttemplate.New(TemplateNames[1]).Funcs(funcs()).ParseFS(tf, tp)
+	if err != nil {
+		return nil, fmt.Errorf("digest: template %s: %w", where(TemplateNames[1]), err)
+	}
+	mf, mp := src(TemplateNames[2])
+	m, err := texttemplate.New(TemplateNames[2]).Funcs(funcs()).ParseFS(mf, mp)
+	if err != nil {
+		return nil, fmt.Errorf("digest: template %s: %w", where(TemplateNames[2]), err)
+	}
+	r := &Renderer{html: h, text: t, md: m}
+	if dir != "" {
+		// A template can parse and still fail on real data (a field that
+		// does not exist): try each on a sample before any digest is sent.
+		sample := sampleDigest()
+		for i, f := range []Format{HTML, Text, Markdown} {
+			if err := r.Render(io.Discard, sample, f); err != nil {
+				return nil, fmt.Errorf("digest: template %s: %w", where(TemplateNames[i]), err)
+			}
+		}
+	}
+	return r, nil
+}
+
+// sampleDigest has one entry of every kind a template may meet.
+func sampleDigest() *Digest {
+	e := Entry{ID: "sample", Title: "Sample report", URL: "https://example.org/report", Type: evidence.TypeReport,
+		TypeLabel: "Report", Publishers: []string{"Centre for Mental Health"}, Date: "1 December 2026",
+		Authors: []string{"A Author"}, Summary: "What it finds.", PDFURLs: []string{"https://example.org/r.pdf"},
+		Topic: "recovery", Labels: []string{"housing"}, Relations: []Relation{}}
+	return &Digest{Title: "Sample digest", Dates: "30 November – 6 December 2026", Note: "A note.",
+		Picks: []Entry{e}, Sections: []Section{{Topic: "recovery", Entries: []Entry{e}}}, Excluded: []Excluded{},
+		Counts: Counts{Items: 1, BySource: []Count{{Key: "centre-for-mental-health", Label: "Centre for Mental Health", N: 1}}}}
 }
 
 // Render writes d in format f. The output depends only on d.

@@ -3,6 +3,8 @@ package digest
 import (
 	"bytes"
 	"context"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -212,5 +214,41 @@ func TestMarkdownOutputRenders(t *testing.T) {
 		if !strings.Contains(html, want) {
 			t.Errorf("rendered Markdown digest lacks %q", want)
 		}
+	}
+}
+
+func TestTemplatesFromDir(t *testing.T) {
+	tests := []struct {
+		name, file, body, wantErr string
+	}{
+		{"own text template", "digest.txt.tmpl", "Digest {{.Dates}}\n", ""},
+		{"does not parse", "digest.html.tmpl", "<p>{{.Title</p>", "digest.html.tmpl"},
+		{"fails on data", "digest.md.tmpl", "{{.NoSuchField}}", "digest.md.tmpl"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			if err := os.WriteFile(filepath.Join(dir, tt.file), []byte(tt.body), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			r, err := NewRendererFrom(dir)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), filepath.Join(dir, tt.wantErr)) {
+					t.Fatalf("err = %v, want one naming %s", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			var b strings.Builder
+			if err := r.Render(&b, sampleDigest(), Text); err != nil || b.String() != "Digest 30 November – 6 December 2026\n" {
+				t.Errorf("own template rendered %q, %v", b.String(), err)
+			}
+			b.Reset()
+			if err := r.Render(&b, sampleDigest(), HTML); err != nil || !strings.Contains(b.String(), "Sample report") {
+				t.Errorf("built-in HTML template not used: %v", err)
+			}
+		})
 	}
 }

@@ -50,7 +50,9 @@ type Digests struct {
 	BounceLimit int
 	// Workers send that many messages at once (config smtp.connections).
 	Workers int
-	Logger  *slog.Logger
+	// TemplateDir replaces built-in templates (config digest.templates).
+	TemplateDir string
+	Logger      *slog.Logger
 
 	once     sync.Once
 	renderer *digest.Renderer
@@ -69,7 +71,7 @@ func (d *Digests) log() *slog.Logger {
 }
 
 func (d *Digests) render() (*digest.Renderer, error) {
-	d.once.Do(func() { d.renderer, d.rerr = digest.NewRenderer() })
+	d.once.Do(func() { d.renderer, d.rerr = digest.NewRendererFrom(d.TemplateDir) })
 	return d.renderer, d.rerr
 }
 
@@ -237,6 +239,13 @@ func (d *Digests) Build(ctx context.Context, p Preview) (*digest.Digest, error) 
 		}
 	}
 	return d.builder(nil).Build(ctx, digest.Request{Week: p.Week, Curation: cur, Subscriber: ds})
+}
+
+// CheckTemplates loads the templates now, so a broken one is reported
+// before anything is built or sent.
+func (d *Digests) CheckTemplates() error {
+	_, err := d.render()
+	return err
 }
 
 // Render writes a digest in a format.

@@ -143,6 +143,9 @@ func (a *app) digestServices(cfg *config.Config, st *store.Store) (*service.Dige
 		Transport: func() (mail.Transport, error) { return transport() },
 		Logger:    a.logger(),
 	}
+	if err := d.CheckTemplates(); err != nil {
+		return nil, nil, nil, fmt.Errorf("config digest.templates: %w", err)
+	}
 	return d, subs, func() {
 		if sender != nil {
 			_ = sender.Close()
