@@ -5,15 +5,22 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"mime"
+	"mime/multipart"
 	"net/mail"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	evmail "github.com/evidencetracker/evidence/mail"
 
 	"github.com/evidencetracker/evidence/internal/smtptest"
 )
@@ -287,6 +294,9 @@ func TestDigestSendMessages(t *testing.T) {
 		if strings.Contains(string(m.Data), "<b>peer</b>") {
 			t.Errorf("%s: outside markup reached the mail unescaped", m.To[0])
 		}
+		if !text {
+			h.checkLinks(t, m.To[0], msg)
+		}
 	}
 	// --dry-run writes .eml files and records nothing.
 	dir := t.TempDir()
@@ -339,4 +349,73 @@ func TestDigestSendCrashParallel(t *testing.T) {
 		t.Errorf("%d extra copies over %d kills: more than one in flight per kill", extra, h.kills)
 	}
 	t.Logf("%d kills, %d resent copies (each the same Message-ID)", h.kills, extra)
+}
+
+var hrefRe = regexp.MustCompile(`href="([^"]+)"`)
+
+// checkLinks: every link in a digest's HTML part is a stored item's page
+// or PDF, the week's archive page, or a signed page of that subscriber.
+func (h *sendHarness) checkLinks(t *testing.T, to string, msg *mail.Message) {
+	t.Helper()
+	_, params, _ := mime.ParseMediaType(msg.Header.Get("Content-Type"))
+	mr := multipart.NewReader(msg.Body, params["boundary"])
+	var html string
+	for {
+		p, err := mr.NextPart()
+		if err != nil {
+			break
+		}
+		if strings.HasPrefix(p.Header.Get("Content-Type"), "text/html") {
+			b, _ := io.ReadAll(p)
+			html = string(b)
+		}
+	}
+	if html == "" {
+		t.Fatalf("%s: no HTML part", to)
+	}
+	known := map[string]bool{"https://evidence.example.org/digests/" + sendWeek: true}
+	var res struct {
+		Hits []struct {
+			URL     string   `json:"url"`
+			PDFURLs []string `json:"pdf_urls"`
+		} `json:"hits"`
+	}
+	json.Unmarshal([]byte(h.mustRun("search", "", "--json")), &res)
+	for _, hit := range res.Hits {
+		known[hit.URL] = true
+		for _, p := range hit.PDFURLs {
+			known[p] = true
+		}
+	}
+	secret, err := os.ReadFile(filepath.Join(h.data, "digest.secret"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tokens, err := evmail.NewTokens([]byte(strings.TrimSpace(string(secret))), nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	links := hrefRe.FindAllStringSubmatch(html, -1)
+	if len(links) < 5 {
+		t.Errorf("%s: only %d links", to, len(links))
+	}
+	for _, l := range links {
+		u := strings.ReplaceAll(l[1], "&amp;", "&")
+		if known[u] {
+			continue
+		}
+		pu, err := url.Parse(u)
+		if err != nil || pu.Host != "evidence.example.org" {
+			t.Errorf("%s: link %q is neither a stored item nor a page of ours", to, u)
+			continue
+		}
+		purpose := map[string]evmail.Purpose{"/preferences": evmail.PurposePreferences, "/unsubscribe": evmail.PurposeUnsubscribe}[pu.Path]
+		if purpose == "" {
+			t.Errorf("%s: link %q goes nowhere we serve", to, u)
+			continue
+		}
+		if _, err := tokens.Verify(pu.Query().Get("token"), purpose); err != nil {
+			t.Errorf("%s: link %q: token: %v", to, u, err)
+		}
+	}
 }
