@@ -32,13 +32,13 @@ const (
 	// faultTimeout is the fetch timeout; the "60 s" page never answers within
 	// it, and it leaves room for reading a 30 MiB body under -race on a
 	// loaded machine (1 s did not).
-	faultTimeout = 4 * time.Second
-	faultRetries      = 2
-	faultRetryAfter   = 7 * time.Second // sent with every 429 of the storm; never really waited
-	bigSitemapURLs    = 50000
-	hugePageBytes     = 30 << 20
-	bombBytes         = 1 << 30 // what the gzip bomb inflates to
-	heapBound         = 256 << 20
+	faultTimeout    = 4 * time.Second
+	faultRetries    = 2
+	faultRetryAfter = 7 * time.Second // sent with every 429 of the storm; never really waited
+	bigSitemapURLs  = 50000
+	hugePageBytes   = 30 << 20
+	bombBytes       = 1 << 30 // what the gzip bomb inflates to
+	heapBound       = 256 << 20
 )
 
 const (
