@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"html"
 	"log/slog"
 	"net/url"
 	"slices"
@@ -150,7 +151,7 @@ If you did not ask for it, ignore this message: nothing will be sent.
 	html := fmt.Sprintf(`<p>Hello,</p><p>Someone (we hope you) asked to receive %s at this address.</p>`+
 		`<p><a href="%s">Confirm your subscription</a> (the link works for 7 days).</p>`+
 		`<p>If you did not ask for it, ignore this message: nothing will be sent.</p>`,
-		htmlEscape(title), htmlEscape(link))
+		html.EscapeString(title), html.EscapeString(link))
 	_, err = s.Mailer.Send(ctx, mail.Message{
 		From: s.From, To: sub.Email, Subject: "Confirm your subscription to " + title,
 		Text: text, HTML: html, Date: s.now(),
@@ -270,8 +271,4 @@ func fromAddress(from string) string {
 		return strings.TrimSuffix(strings.TrimSpace(from[i+1:]), ">")
 	}
 	return from
-}
-
-func htmlEscape(s string) string {
-	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `"`, "&#34;", "'", "&#39;").Replace(s)
 }

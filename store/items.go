@@ -500,11 +500,9 @@ func scanItem(sc interface{ Scan(...any) error }) (evidence.Item, error) {
 	return it, nil
 }
 
-// fillRelations sets Discusses and DiscussedBy on items (sorted, distinct).
-func fillRelations(ctx context.Context, q querier, items []evidence.Item) error {
-	if len(items) == 0 {
-		return nil
-	}
+// indexByID maps each item ID to its positions in items and lists the
+// distinct IDs in order, for filling items in batches of IDs.
+func indexByID(items []evidence.Item) (map[string][]int, []string) {
 	idx := make(map[string][]int, len(items))
 	ids := make([]string, 0, len(items))
 	for i := range items {
@@ -513,6 +511,15 @@ func fillRelations(ctx context.Context, q querier, items []evidence.Item) error 
 		}
 		idx[items[i].ID] = append(idx[items[i].ID], i)
 	}
+	return idx, ids
+}
+
+// fillRelations sets Discusses and DiscussedBy on items (sorted, distinct).
+func fillRelations(ctx context.Context, q querier, items []evidence.Item) error {
+	if len(items) == 0 {
+		return nil
+	}
+	idx, ids := indexByID(items)
 	for start := 0; start < len(ids); start += maxIn {
 		chunk := ids[start:min(start+maxIn, len(ids))]
 		in := placeholders(len(chunk))

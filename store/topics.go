@@ -125,13 +125,8 @@ func fillTopics(ctx context.Context, q querier, items []evidence.Item) error {
 	if len(items) == 0 {
 		return nil
 	}
-	idx := make(map[string][]int, len(items))
-	ids := make([]string, 0, len(items))
+	idx, ids := indexByID(items)
 	for i := range items {
-		if _, ok := idx[items[i].ID]; !ok {
-			ids = append(ids, items[i].ID)
-		}
-		idx[items[i].ID] = append(idx[items[i].ID], i)
 		items[i].TopicTags = []evidence.TopicTag{}
 	}
 	for start := 0; start < len(ids); start += maxIn {

@@ -3,6 +3,7 @@ package web
 import (
 	"errors"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 
@@ -181,7 +182,7 @@ func (s *Server) preferences(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, http.StatusOK, "message", page{Title: "Your choices are saved", NoIndex: true, Data: message{
 		Kind:       "ok",
 		Paragraphs: []string{"From the next digest, " + sub.Email + " receives " + what + "."},
-		LinkURL:    "/preferences?token=" + urlQueryEscape(token), LinkText: "Change them again",
+		LinkURL:    "/preferences?token=" + url.QueryEscape(token), LinkText: "Change them again",
 	}})
 }
 

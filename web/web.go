@@ -236,5 +236,3 @@ func errorText(err error) string {
 	}
 	return msg
 }
-
-func urlQueryEscape(s string) string { return url.QueryEscape(s) }

@@ -429,57 +429,50 @@ func newDigestListCommand(a *app) *cobra.Command {
 		Short: "List the sent digests (the archive) and the drafts waiting",
 		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, err := a.loadConfig()
-			if err != nil {
-				return err
-			}
-			st, err := a.openStore(cmd.Context(), cfg)
-			if err != nil {
-				return err
-			}
-			defer st.Close()
-			sent, err := st.ArchivedDigests(cmd.Context())
-			if err != nil {
-				return err
-			}
-			drafts, err := st.Drafts(cmd.Context())
-			if err != nil {
-				return err
-			}
-			sentWeeks := map[string]bool{}
-			for _, s := range sent {
-				sentWeeks[s.Week] = true
-			}
-			var waiting []evidence.DigestDraft
-			for _, d := range drafts {
-				if !sentWeeks[d.Week] {
-					waiting = append(waiting, d)
+			return a.withStore(cmd.Context(), func(cfg *config.Config, st *store.Store) error {
+				sent, err := st.ArchivedDigests(cmd.Context())
+				if err != nil {
+					return err
 				}
-			}
-			if jsonOut {
-				if sent == nil {
-					sent = []evidence.ArchivedDigest{}
+				drafts, err := st.Drafts(cmd.Context())
+				if err != nil {
+					return err
 				}
-				if waiting == nil {
-					waiting = []evidence.DigestDraft{}
+				sentWeeks := map[string]bool{}
+				for _, s := range sent {
+					sentWeeks[s.Week] = true
 				}
-				return a.printJSON(map[string]any{"sent": sent, "drafts": waiting, "require_approval": cfg.Digest.RequireApproval})
-			}
-			tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "WEEK\tDATES\tITEMS\tSTATUS")
-			for _, d := range waiting {
-				status := "draft, not approved"
-				if d.Approved() {
-					status = "draft, approved by " + d.ApprovedBy
-				} else if cfg.Digest.RequireApproval {
-					status = "draft, waiting for approval"
+				var waiting []evidence.DigestDraft
+				for _, d := range drafts {
+					if !sentWeeks[d.Week] {
+						waiting = append(waiting, d)
+					}
 				}
-				fmt.Fprintf(tw, "%s\t\t\t%s\n", d.Week, status)
-			}
-			for _, s := range sent {
-				fmt.Fprintf(tw, "%s\t%s\t%d\tsent %s\n", s.Week, s.Dates, s.Items, s.Sent.Local().Format("2 Jan 2006 15:04"))
-			}
-			return tw.Flush()
+				if jsonOut {
+					if sent == nil {
+						sent = []evidence.ArchivedDigest{}
+					}
+					if waiting == nil {
+						waiting = []evidence.DigestDraft{}
+					}
+					return a.printJSON(map[string]any{"sent": sent, "drafts": waiting, "require_approval": cfg.Digest.RequireApproval})
+				}
+				tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
+				fmt.Fprintln(tw, "WEEK\tDATES\tITEMS\tSTATUS")
+				for _, d := range waiting {
+					status := "draft, not approved"
+					if d.Approved() {
+						status = "draft, approved by " + d.ApprovedBy
+					} else if cfg.Digest.RequireApproval {
+						status = "draft, waiting for approval"
+					}
+					fmt.Fprintf(tw, "%s\t\t\t%s\n", d.Week, status)
+				}
+				for _, s := range sent {
+					fmt.Fprintf(tw, "%s\t%s\t%d\tsent %s\n", s.Week, s.Dates, s.Items, s.Sent.Local().Format("2 Jan 2006 15:04"))
+				}
+				return tw.Flush()
+			})
 		},
 	}
 	cmd.Flags().BoolVar(&jsonOut, "json", false, `print {"sent":[{week,title,dates,items,created,sent}],"drafts":[…],"require_approval"}`)

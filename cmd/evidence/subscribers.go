@@ -59,7 +59,7 @@ func newSubscribersAddCommand(a *app) *cobra.Command {
   evidence subscribers add team+digest@trust.nhs.uk --topics recovery,workforce --format text`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return a.withSubscriberStore(cmd.Context(), func(cfg *config.Config, st *store.Store) error {
+			return a.withStore(cmd.Context(), func(cfg *config.Config, st *store.Store) error {
 				in, err := subscriberInput(cfg, args[0], f.topics, f.sources, f.format)
 				if err != nil {
 					return usageError{err}
@@ -101,7 +101,7 @@ bouncing), topics, sources, format, created, confirmed, unsubscribed, bounces.`,
 					return usagef("--status %q: want one of %s", s, strings.Join(subscriberStatuses, ", "))
 				}
 			}
-			return a.withSubscriberStore(cmd.Context(), func(_ *config.Config, st *store.Store) error {
+			return a.withStore(cmd.Context(), func(_ *config.Config, st *store.Store) error {
 				subs, err := st.Subscribers(cmd.Context(), f.status...)
 				if err != nil {
 					return err
@@ -153,7 +153,7 @@ func newSubscribersRemoveCommand(a *app) *cobra.Command {
 link, which marks them unsubscribed.`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return a.withSubscriberStore(cmd.Context(), func(_ *config.Config, st *store.Store) error {
+			return a.withStore(cmd.Context(), func(_ *config.Config, st *store.Store) error {
 				sub, err := st.SubscriberByEmail(cmd.Context(), args[0])
 				if errors.Is(err, evidence.ErrNotFound) {
 					return fmt.Errorf("no subscriber %s", args[0])
@@ -194,7 +194,7 @@ reported as 'line N: reason' and the good rows still go in; exit 1 if any.`,
   evidence subscribers export | evidence --data other subscribers import -`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return a.withSubscriberStore(cmd.Context(), func(cfg *config.Config, st *store.Store) error {
+			return a.withStore(cmd.Context(), func(cfg *config.Config, st *store.Store) error {
 				return a.importSubscribers(cmd.Context(), cfg, st, args[0], cmd.InOrStdin(), jsonOut)
 			})
 		},
@@ -310,7 +310,7 @@ func newSubscribersExportCommand(a *app) *cobra.Command {
 		Short: "Write every subscriber as CSV (email, status, topics, sources, format)",
 		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return a.withSubscriberStore(cmd.Context(), func(_ *config.Config, st *store.Store) error {
+			return a.withStore(cmd.Context(), func(_ *config.Config, st *store.Store) error {
 				subs, err := st.Subscribers(cmd.Context())
 				if err != nil {
 					return err
@@ -384,7 +384,8 @@ func subscriberInput(cfg *config.Config, email string, topics, sources []string,
 	return store.SubscriberInput{Email: addr, Status: evidence.SubscriberActive, Topics: ts, Sources: ss, Format: format}, nil
 }
 
-func (a *app) withSubscriberStore(ctx context.Context, fn func(*config.Config, *store.Store) error) error {
+// withStore opens the store and runs fn with it.
+func (a *app) withStore(ctx context.Context, fn func(*config.Config, *store.Store) error) error {
 	cfg, err := a.loadConfig()
 	if err != nil {
 		return err
