@@ -46,6 +46,15 @@ type Subscriptions interface {
 type Options struct {
 	Subscriptions Subscriptions
 	Digests       Digests
+	// Catalog serves search, items, topics and sources; nil leaves them out.
+	Catalog Catalog
+	// Accounts signs users in; nil means nobody can (and web.public must
+	// then be true for anyone to read).
+	Accounts Accounts
+	// Metrics serves /metrics and counts requests; nil leaves it out.
+	Metrics Metrics
+	// Public lets anonymous readers search and read (web.public).
+	Public bool
 	// Health reports the /healthz document and whether all is well.
 	Health func(ctx context.Context) (doc any, ok bool)
 	// BaseURL is web.base_url: canonical links, and whether cookies are Secure.
@@ -112,13 +121,21 @@ func New(opts Options) (*Server, error) {
 
 func (s *Server) routes() {
 	m := http.NewServeMux()
-	m.HandleFunc("GET /{$}", s.home)
+	if s.opts.Catalog == nil {
+		m.HandleFunc("GET /{$}", s.home)
+	}
 	if s.opts.Digests != nil {
 		m.HandleFunc("GET /digests", s.digestList)
 		m.HandleFunc("GET /digests/{week}", s.digestPage)
 		m.HandleFunc("GET /digests.atom", s.digestFeed)
 	}
 	m.HandleFunc("GET /healthz", s.healthz)
+	s.authRoutes(m)
+	s.metricsRoutes(m)
+	if s.opts.Catalog != nil {
+		s.catalogRoutes(m)
+		s.apiRoutes(m)
+	}
 	m.Handle("GET /static/", s.static())
 	if s.opts.Subscriptions != nil {
 		m.HandleFunc("GET /subscribe", s.subscribeForm)
@@ -138,7 +155,7 @@ func (s *Server) routes() {
 // Handler is the whole site with its middleware: security headers, panic
 // recovery, body limits and the access log.
 func (s *Server) Handler() http.Handler {
-	return s.accessLog(s.recoverPanics(s.secureHeaders(s.limitBody(s.mux))))
+	return s.accessLog(s.observe(s.recoverPanics(s.secureHeaders(s.limitBody(s.authenticate(s.mux))))))
 }
 
 // page is what every template gets.
