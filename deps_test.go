@@ -43,8 +43,8 @@ var importRules = map[string][]string{
 	"digest": {"E", "github.com/yuin/goldmark", "github.com/microcosm-cc/bluemonday"},
 	"mail":   {"E", "github.com/wneessen/go-mail", "golang.org/x/time/"},
 	// The operations the CLI, the web and the scheduler share, over the
-	// concrete parts cmd wires.
-	"service": {"E", "E/store", "E/mail", "E/index", "E/ingest", "E/ingest/", "E/digest", "E/config"},
+	// concrete parts cmd wires; accounts hash passwords with argon2id.
+	"service": {"E", "E/store", "E/mail", "E/index", "E/ingest", "E/ingest/", "E/digest", "E/config", "golang.org/x/crypto/argon2"},
 	"web":     {"E", "E/digest", "github.com/microcosm-cc/bluemonday", "github.com/prometheus/client_golang"},
 	// Development tools measure the product's packages.
 	"internal/eval":      {"E", "E/index", "E/internal/eval/fts5"},
