@@ -1,9 +1,6 @@
 package web
 
-import (
-	"encoding/json"
-	"net/http"
-)
+import "net/http"
 
 // The error codes of the JSON API: a client branches on the code, a
 // person reads the message.
@@ -18,28 +15,25 @@ const (
 	codeUnprocessable    = "unprocessable"
 	codeTooManyRequests  = "too_many_requests"
 	codeInternal         = "internal"
+	codeUnavailable      = "unavailable"
 )
 
-// apiErrorBody is {"error":{"code":…,"message":…}}.
-type apiErrorBody struct {
-	Error apiErrorDetail `json:"error"`
+// apiError is the body of every /api/v1 error.
+type apiError struct {
+	Error struct {
+		Code    string `json:"code"`
+		Message string `json:"message"`
+	} `json:"error"`
 }
 
-type apiErrorDetail struct {
-	Code    string `json:"code"`
-	Message string `json:"message"`
-}
-
-// writeAPIError answers an API request with status and the JSON error
-// document; it is never cached.
+// writeAPIError writes {"error":{"code","message"}} with status; an
+// error is never cached, nor validated against an earlier ETag.
 func writeAPIError(w http.ResponseWriter, status int, code, message string) {
 	h := w.Header()
-	h.Set("Content-Type", "application/json; charset=utf-8")
 	h.Set("Cache-Control", "no-store")
 	h.Del("ETag")
 	h.Del("Last-Modified")
-	w.WriteHeader(status)
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(false)
-	_ = enc.Encode(apiErrorBody{Error: apiErrorDetail{Code: code, Message: message}})
+	var e apiError
+	e.Error.Code, e.Error.Message = code, message
+	writeJSON(w, status, e)
 }

@@ -492,7 +492,7 @@ func TestRequireRole(t *testing.T) {
 				t.Errorf("Location = %q, want %q", res.header.Get("Location"), tt.location)
 			}
 			if tt.code != "" {
-				var doc apiErrorBody
+				var doc apiError
 				if err := json.Unmarshal([]byte(res.body), &doc); err != nil || doc.Error.Code != tt.code {
 					t.Errorf("body = %s, want code %s", res.body, tt.code)
 				}
