@@ -41,7 +41,7 @@ func TestDigestArchive(t *testing.T) {
 		{Week: "2026-W48", Title: "Evidence digest <&>", Dates: "23–29 November 2026", Items: 1, HTML: "<html><body><p>W48</p></body></html>", Text: "W48 text", Sent: &sent2},
 		{Week: "2026-W47", Title: "Evidence digest <&>", Dates: "16–22 November 2026", Items: 12, HTML: "<html><body><p>W47</p></body></html>", Text: "W47 text", Sent: &sent},
 	}}
-	w, err := web.New(web.Options{Digests: arch, BaseURL: "https://evidence.example.org"})
+	w, err := web.New(web.Options{Digests: arch, BaseURL: "https://evidence.example.org", Public: true})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -130,9 +130,9 @@ func (s *Server) routes() {
 		m.HandleFunc("GET /{$}", s.home)
 	}
 	if s.opts.Digests != nil {
-		m.HandleFunc("GET /digests", s.digestList)
-		m.HandleFunc("GET /digests/{week}", s.digestPage)
-		m.HandleFunc("GET /digests.atom", s.digestFeed)
+		m.HandleFunc("GET /digests", s.requireRead(s.digestList))
+		m.HandleFunc("GET /digests/{week}", s.requireRead(s.digestPage))
+		m.HandleFunc("GET /digests.atom", s.requireRead(s.digestFeed))
 	}
 	m.HandleFunc("GET /healthz", s.healthz)
 	s.authRoutes(m)
