@@ -398,7 +398,9 @@ func (v *searchView) fill(s *Server, res evidence.SearchResults) {
 	rel.Sort, rel.Page = "relevance", 1
 	newest.Sort, newest.Page = "newest", 1
 	byNewest := p.Sort == "newest" || (p.Sort == "" && p.Q == "")
-	v.Sorts = []navLink{{URL: rel.URL("/search"), Label: "Relevance", Current: !byNewest}, {URL: newest.URL("/search"), Label: "Newest first", Current: byNewest}}
+	if p.Q != "" { // an empty query has nothing to rank: always newest first
+		v.Sorts = []navLink{{URL: rel.URL("/search"), Label: "Relevance", Current: !byNewest}, {URL: newest.URL("/search"), Label: "Newest first", Current: byNewest}}
+	}
 	v.Pages = paginate(p, int(res.Total))
 	if res.Suggestion != "" {
 		v.Suggestion = res.Suggestion

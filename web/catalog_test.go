@@ -284,7 +284,7 @@ func TestSearchPage(t *testing.T) {
 		want       []string
 	}{
 		{"words", "/search?q=patient+activation", 200, []string{`class="result-count"`, "<mark>", `class="facet-value"`, "/items/", `class="timeline"`}},
-		{"home lists everything", "/", 200, []string{"<strong>7</strong> items", "Newest first</strong>"}},
+		{"home lists everything", "/", 200, []string{"<strong>7</strong> items", "/items/"}},
 		{"facet applied", "/search?q=patient+activation&source=kings-fund", 200, []string{`class="remove-filter"`, "Publisher: The King&#39;s Fund", "<strong>1</strong> item"}},
 		{"year", "/search?q=&year=2014", 200, []string{"<strong>1</strong> item", "Year: 2014"}},
 		{"did you mean", "/search?q=recovry", 200, []string{`class="suggestion"`, "recovery"}},
