@@ -431,7 +431,9 @@ func TestBrowser(t *testing.T) {
 		if err := os.WriteFile(pwFile, []byte(password+"\n"), 0o600); err != nil {
 			t.Fatal(err)
 		}
-		stdout, code := h.run("users", "add", curatorEmail, "--role", "curator", "--password-file", pwFile)
+		hu := *h // the subtest's t, so a failure ends the subtest only
+		hu.t = t
+		stdout, code := hu.run("users", "add", curatorEmail, "--role", "curator", "--password-file", pwFile)
 		if code != 0 {
 			t.Fatalf("evidence users add %s --role curator --password-file FILE: exit %d (stderr above); stdout: %s", curatorEmail, code, stdout)
 		}
