@@ -67,10 +67,16 @@ type QueryError struct {
 	Query   string
 	Column  int
 	Message string
+	// Near is the text where the error is (up to 20 characters), if any.
+	Near string
 }
 
 func (e *QueryError) Error() string {
-	return fmt.Sprintf("query %q: column %d: %s", e.Query, e.Column, e.Message)
+	near := ""
+	if e.Near != "" {
+		near = fmt.Sprintf(" (at %q)", e.Near)
+	}
+	return fmt.Sprintf("query: column %d: %s%s", e.Column, e.Message, near)
 }
 
 // Unwrap makes errors.Is(err, ErrInvalid) true.
@@ -84,8 +90,6 @@ type ItemPage struct {
 	Discusses, DiscussedBy []Item
 	// Related are a few items like this one, from the index.
 	Related []Item
-	// Aliases are the item's old URLs that still resolve to it.
-	Aliases []string
 }
 
 // TopicCount is one topic of the taxonomy and how many items it has.

@@ -207,9 +207,9 @@ func TestFacets(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := map[string][]FacetCount{
-		FacetSource: {{"mental-elf", 34}, {"centre-for-mental-health", 1}, {"kings-fund", 1}, {"national-voices", 1}},
-		FacetType:   {{"blog", 34}, {"report", 2}, {"briefing", 1}},
-		FacetYear:   {{"2026", 33}, {"2025", 1}, {"2024", 1}, {"2023", 1}}, // one item is undated
+		FacetSource: {{Value: "mental-elf", Count: 34}, {Value: "centre-for-mental-health", Count: 1}, {Value: "kings-fund", Count: 1}, {Value: "national-voices", Count: 1}},
+		FacetType:   {{Value: "blog", Count: 34}, {Value: "report", Count: 2}, {Value: "briefing", Count: 1}},
+		FacetYear:   {{Value: "2026", Count: 33}, {Value: "2025", Count: 1}, {Value: "2024", Count: 1}, {Value: "2023", Count: 1}}, // one item is undated
 		FacetTopic:  {},
 	}
 	for name, w := range want {

@@ -20,7 +20,7 @@ import (
 // stored in the index's internal metadata; an index written with another
 // version is reported as ErrCorrupt so the caller rebuilds it. Bump it on
 // every change to newMapping or to itemDoc.
-const MappingVersion = "5"
+const MappingVersion = "6"
 
 // Internal-metadata keys: MappingVersion, the analysis fingerprint and the
 // taxonomy fingerprint the documents were tagged with.
@@ -45,6 +45,7 @@ const (
 	fieldPublished    = "published"
 	fieldFirstSeen    = "first_seen"
 	fieldYear         = "year"
+	fieldMonth        = "month" // "2024-03", for the results timeline
 	fieldHash         = "hash"
 	fieldSpell        = "spell"    // title and summary, lower-cased words, for suggestions
 	fieldFeedback     = "feedback" // analysed terms of title, summary and body lead, stored only
@@ -54,7 +55,7 @@ const (
 // for each (see bm25Context), and a test checks the list against the
 // mapping.
 var indexedFields = []string{fieldTitle, fieldSummary, fieldBody, fieldAuthors, fieldAuthorsExact,
-	fieldSource, fieldType, fieldTopics, fieldPublished, fieldFirstSeen, fieldYear, fieldSpell}
+	fieldSource, fieldType, fieldTopics, fieldPublished, fieldFirstSeen, fieldYear, fieldMonth, fieldSpell}
 
 // textFields are the fields the default query searches, with their boosts
 // and whether they keep term positions (so phrases can match there).
@@ -151,6 +152,7 @@ func newMapping(sp *spec) (*mapping.IndexMappingImpl, error) {
 	item.AddFieldMappingsAt(fieldType, kw())
 	item.AddFieldMappingsAt(fieldTopics, stored(kw())) // hits show the tags
 	item.AddFieldMappingsAt(fieldYear, kw())
+	item.AddFieldMappingsAt(fieldMonth, kw())
 	item.AddFieldMappingsAt(fieldPublished, date())
 	item.AddFieldMappingsAt(fieldFirstSeen, date())
 
@@ -203,6 +205,7 @@ func itemDoc(it *evidence.Item, topics []string) map[string]any {
 		p := it.Published.UTC()
 		d[fieldPublished] = p
 		d[fieldYear] = strconv.Itoa(p.Year())
+		d[fieldMonth] = p.Format("2006-01")
 	}
 	if !it.FirstSeen.IsZero() {
 		d[fieldFirstSeen] = it.FirstSeen.UTC()

@@ -40,7 +40,13 @@ const (
 	FacetType   = "type"
 	FacetTopic  = "topic"
 	FacetYear   = "year"
+	// FacetMonth counts matches per published month ("2024-03"), oldest
+	// first; only when Query.Months asks for it.
+	FacetMonth = "month"
 )
+
+// monthFacetSize bounds the timeline: 50 years of months.
+const monthFacetSize = 600
 
 // facetSizes is how many values each facet returns, most frequent first
 // (years newest first).
@@ -85,6 +91,8 @@ type Query struct {
 	Sort string
 	// NoFacets skips the facet counts (they cost a little on every search).
 	NoFacets bool
+	// Months adds FacetMonth to the facets (the results timeline).
+	Months bool
 }
 
 // page returns q's page size (Limit, defaulted and bounded) and offset.
@@ -120,10 +128,7 @@ type Result struct {
 }
 
 // FacetCount is one value of a facet and how many matching items have it.
-type FacetCount struct {
-	Value string `json:"value"`
-	Count int    `json:"count"`
-}
+type FacetCount = evidence.FacetCount
 
 // Hit is one matching item.
 type Hit struct {
@@ -271,6 +276,14 @@ func facets(res *bleve.SearchResult) map[string][]FacetCount {
 		}
 		out[f.name] = counts
 	}
+	if fr, ok := res.Facets[FacetMonth]; ok && fr.Terms != nil {
+		counts := []FacetCount{}
+		for _, t := range fr.Terms.Terms() {
+			counts = append(counts, FacetCount{Value: t.Term, Count: t.Count})
+		}
+		sort.Slice(counts, func(i, j int) bool { return counts[i].Value < counts[j].Value })
+		out[FacetMonth] = counts
+	}
 	return out
 }
 
@@ -335,6 +348,9 @@ func buildRequest(q Query, p *plan, hasText bool, rk *rankClauses) (*bleve.Searc
 		for _, f := range facetSizes {
 			req.AddFacet(f.name, bleve.NewFacetRequest(f.field, f.size))
 		}
+	}
+	if q.Months {
+		req.AddFacet(FacetMonth, bleve.NewFacetRequest(fieldMonth, monthFacetSize))
 	}
 	return req, nil
 }

@@ -13,7 +13,6 @@ import (
 
 	"github.com/evidencetracker/evidence"
 	"github.com/evidencetracker/evidence/index"
-	"github.com/evidencetracker/evidence/index/querylang"
 )
 
 type searchFlags struct {
@@ -25,28 +24,9 @@ type searchFlags struct {
 	json           bool
 }
 
-// searchOutput is the JSON document `search --json` prints.
-type searchOutput struct {
-	Query  string      `json:"query"`
-	Total  uint64      `json:"total"`
-	TookMS int64       `json:"took_ms"`
-	Hits   []searchHit `json:"hits"`
-	// Facets counts every matching item by source, type, topic and year.
-	Facets map[string][]index.FacetCount `json:"facets"`
-	// Suggestion is a respelt query that finds more ("" if none).
-	Suggestion string `json:"suggestion"`
-	// Notice says why nothing matched when the words could not be
-	// searched for (only stop words, an emoji), or how a word was read
-	// (soc*: no wildcards); "" if nothing to say.
-	Notice string `json:"notice"`
-}
-
-// searchHit is the item JSON plus score and snippet.
-type searchHit struct {
-	evidence.Item
-	Score   float64 `json:"score"`
-	Snippet string  `json:"snippet"`
-}
+// searchOutput is the JSON document `search --json` prints (the same as
+// GET /api/v1/search).
+type searchOutput = evidence.SearchResults
 
 func newSearchCommand(a *app) *cobra.Command {
 	f := &searchFlags{}
@@ -174,11 +154,11 @@ func (a *app) runSearch(ctx context.Context, text string, f *searchFlags) error 
 	}
 	defer closeAll()
 
-	res, err := ix.Search(ctx, index.Query{
+	out, err := a.catalog(cfg, st, ix).Search(ctx, evidence.SearchRequest{
 		Text: text, Sources: f.sources, Types: f.types, Topics: f.topics, From: from, To: to,
 		Limit: f.limit, Offset: f.offset, Sort: f.sort,
 	})
-	var qerr *querylang.Error
+	var qerr *evidence.QueryError
 	switch {
 	case errors.As(err, &qerr):
 		return usagef("%v", qerr)
@@ -186,31 +166,6 @@ func (a *app) runSearch(ctx context.Context, text string, f *searchFlags) error 
 		return usageError{err}
 	case err != nil:
 		return err
-	}
-	ids := make([]string, len(res.Hits))
-	for i, h := range res.Hits {
-		ids[i] = h.ID
-	}
-	items, err := st.ItemsByIDs(ctx, ids)
-	if err != nil {
-		return err
-	}
-	byID := make(map[string]evidence.Item, len(items))
-	for _, it := range items {
-		byID[it.ID] = it
-	}
-	out := searchOutput{Query: text, Total: res.Total, TookMS: res.Took.Milliseconds(), Hits: []searchHit{},
-		Facets: res.Facets, Suggestion: res.Suggestion, Notice: res.Notice}
-	for _, h := range res.Hits {
-		it, ok := byID[h.ID]
-		if !ok {
-			a.logger().Warn("index has an item the store does not; run `evidence reindex`", "id", h.ID)
-			continue
-		}
-		it.Body, it.Provenance = "", nil
-		// The index holds the topic tags (the taxonomy's and the item's own).
-		it.Topics = h.Topics
-		out.Hits = append(out.Hits, searchHit{Item: it, Score: h.Score, Snippet: h.Snippet})
 	}
 	if f.json {
 		return a.printJSON(out)

@@ -13,7 +13,9 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/evidencetracker/evidence"
+	"github.com/evidencetracker/evidence/config"
 	"github.com/evidencetracker/evidence/ingest"
+	"github.com/evidencetracker/evidence/store"
 )
 
 func newSourcesCommand(a *app) *cobra.Command {
@@ -160,12 +162,6 @@ func (a *app) runSourcesTry(ctx context.Context, target, asURL string, jsonOut b
 	return nil
 }
 
-// sourceRow is one source in `sources --json`.
-type sourceRow struct {
-	evidence.SourceStatus
-	Enabled bool `json:"enabled"`
-}
-
 func (a *app) runSources(ctx context.Context, jsonOut bool) error {
 	cfg, err := a.loadConfig()
 	if err != nil {
@@ -176,31 +172,9 @@ func (a *app) runSources(ctx context.Context, jsonOut bool) error {
 		return err
 	}
 	defer st.Close()
-	list, err := st.SourceStatuses(ctx)
+	rows, err := sourceRows(ctx, cfg, st, time.Now())
 	if err != nil {
 		return err
-	}
-	srcs, err := compileSources(cfg)
-	if err != nil {
-		return err
-	}
-	strategy := map[string]string{}
-	for _, src := range srcs {
-		strategy[src.ID] = src.Strategy()
-	}
-	rows := []sourceRow{}
-	for _, s := range list {
-		sc, ok := cfg.Sources[s.ID]
-		if !ok {
-			continue // no longer configured; its items stay stored
-		}
-		s.Name = sc.Name
-		s.Strategy = strategy[s.ID]
-		if until := pausedUntil(cfg, s); until.After(time.Now()) {
-			s.Status = evidence.StatusPaused
-			s.NextPoll = &until
-		}
-		rows = append(rows, sourceRow{SourceStatus: s, Enabled: sc.Enabled})
 	}
 	if jsonOut {
 		return a.printJSON(map[string]any{"sources": rows})
@@ -219,6 +193,38 @@ func (a *app) runSources(ctx context.Context, jsonOut bool) error {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\t%s\n", r.ID, r.Strategy, status, r.Items, when(r.LastSuccess), when(r.NextPoll), clean(lastErr))
 	}
 	return tw.Flush()
+}
+
+// sourceRows is each configured source with its stored status, as
+// `evidence sources` and the web's sources page show them.
+func sourceRows(ctx context.Context, cfg *config.Config, st *store.Store, now time.Time) ([]evidence.SourceRow, error) {
+	list, err := st.SourceStatuses(ctx)
+	if err != nil {
+		return nil, err
+	}
+	srcs, err := compileSources(cfg)
+	if err != nil {
+		return nil, err
+	}
+	strategy := map[string]string{}
+	for _, src := range srcs {
+		strategy[src.ID] = src.Strategy()
+	}
+	rows := []evidence.SourceRow{}
+	for _, s := range list {
+		sc, ok := cfg.Sources[s.ID]
+		if !ok {
+			continue // no longer configured; its items stay stored
+		}
+		s.Name = sc.Name
+		s.Strategy = strategy[s.ID]
+		if until := pausedUntil(cfg, s); until.After(now) {
+			s.Status = evidence.StatusPaused
+			s.NextPoll = &until
+		}
+		rows = append(rows, evidence.SourceRow{SourceStatus: s, Enabled: sc.Enabled})
+	}
+	return rows, nil
 }
 
 func when(t *time.Time) string {
