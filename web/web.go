@@ -77,7 +77,7 @@ type Server struct {
 	secure    bool
 }
 
-var pageNames = []string{"home", "message", "subscribe", "preferences", "unsubscribe", "digests"}
+var pageNames = []string{"home", "message", "subscribe", "preferences", "unsubscribe", "digests", "search", "item", "topics", "topic", "sources"}
 
 // New parses the templates and builds the routes.
 func New(opts Options) (*Server, error) {
@@ -97,7 +97,11 @@ func New(opts Options) (*Server, error) {
 	if u, err := url.Parse(opts.BaseURL); err == nil && u.Scheme == "https" {
 		s.secure = true
 	}
-	base, err := template.New("layout").Funcs(template.FuncMap{}).ParseFS(templateFS, "templates/layout.html", "templates/choices.html")
+	base, err := template.New("layout").Funcs(template.FuncMap{
+		"sub":   func(a, b int) int { return a - b },
+		"add":   func(a, b int) int { return a + b },
+		"lower": strings.ToLower,
+	}).ParseFS(templateFS, "templates/layout.html", "templates/choices.html")
 	if err != nil {
 		return nil, fmt.Errorf("web: templates: %w", err)
 	}
@@ -146,16 +150,29 @@ func (s *Server) routes() {
 		m.HandleFunc("GET /unsubscribe", s.unsubscribeForm)
 		m.HandleFunc("POST /unsubscribe", s.unsubscribe)
 	}
-	m.HandleFunc("GET /", func(w http.ResponseWriter, r *http.Request) {
-		s.fail(w, r, http.StatusNotFound, "Page not found", "There is no page at this address. It may have moved, or the link may be mistyped.")
-	})
+	m.HandleFunc("/", s.notFound)
 	s.mux = m
+}
+
+// notFound answers what no route matched: 405 (with Allow) when the path
+// has a page for another method, else the 404 page.
+func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		probe := r.Clone(r.Context())
+		probe.Method = http.MethodGet
+		if _, pattern := s.mux.Handler(probe); pattern != "/" && pattern != "" {
+			w.Header().Set("Allow", "GET, HEAD")
+			s.fail(w, r, http.StatusMethodNotAllowed, "Not allowed", "This page can only be read, not sent a "+r.Method+" request.")
+			return
+		}
+	}
+	s.fail(w, r, http.StatusNotFound, "Page not found", "There is no page at this address. It may have moved, or the link may be mistyped.")
 }
 
 // Handler is the whole site with its middleware: security headers, panic
 // recovery, body limits and the access log.
 func (s *Server) Handler() http.Handler {
-	return s.accessLog(s.observe(s.recoverPanics(s.secureHeaders(s.limitBody(s.authenticate(s.mux))))))
+	return s.accessLog(s.observe(s.recoverPanics(s.secureHeaders(s.conditional(s.limitBody(s.authenticate(s.mux)))))))
 }
 
 // page is what every template gets.
@@ -163,10 +180,12 @@ type page struct {
 	Site, Title, Section string
 	Canonical            string
 	AssetVersion         string
-	NoIndex              bool
-	CSRF                 string
-	Nav                  []navLink
-	Data                 any
+	// Feed is the page's Atom feed, if it has one (FeedTitle names it).
+	Feed, FeedTitle string
+	NoIndex         bool
+	CSRF            string
+	Nav             []navLink
+	Data            any
 }
 
 type navLink struct {
@@ -179,6 +198,11 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 	p.AssetVersion = s.assetHash
 	if p.Canonical == "" && s.opts.BaseURL != "" {
 		p.Canonical = strings.TrimRight(s.opts.BaseURL, "/") + r.URL.Path
+	}
+	if s.opts.Catalog != nil {
+		p.Nav = append(p.Nav, navLink{URL: "/search", Label: "Search", Current: p.Section == "search"},
+			navLink{URL: "/topics", Label: "Topics", Current: p.Section == "topics"},
+			navLink{URL: "/sources", Label: "Sources", Current: p.Section == "sources"})
 	}
 	if s.opts.Digests != nil {
 		p.Nav = append(p.Nav, navLink{URL: "/digests", Label: "Weekly digests", Current: p.Section == "digests"})

@@ -102,7 +102,7 @@ func (a *app) runServe(ctx context.Context, addr string) error {
 
 	sch := &serveSchedule{a: a, cfg: cfg, spec: spec, loc: loc, st: st, ix: ix, digests: digests, now: time.Now}
 	w, err := web.New(web.Options{
-		Subscriptions: subs, Digests: digests, Health: sch.health,
+		Subscriptions: subs, Digests: digests, Health: sch.health, Catalog: a.catalog(cfg, st, ix),
 		BaseURL: cfg.Web.BaseURL, SiteName: "Evidence Tracker", Logger: a.logger(),
 	})
 	if err != nil {
