@@ -161,6 +161,8 @@ func TestServe(t *testing.T) {
 		t.Errorf("healthz sources = %v", doc["sources"])
 	}
 
+	checkWebOverServe(t, h, s)
+
 	// The CLI beside serve: same JSON as without it.
 	var res struct {
 		Total int `json:"total"`
