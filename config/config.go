@@ -112,6 +112,11 @@ type SMTP struct {
 type Web struct {
 	Addr    string `key:"addr"`
 	BaseURL string `key:"base_url"`
+	// Public lets anyone search and read without signing in; false asks
+	// every reader to sign in (an account of any role).
+	Public bool `key:"public"`
+	// SessionTTL is how long a web session lasts after its last use.
+	SessionTTL time.Duration `key:"session_ttl"`
 }
 
 // Digest configures the weekly evidence digest (see package digest).

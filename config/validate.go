@@ -133,6 +133,9 @@ func Validate(c *Config) Errors {
 		}
 	}
 	checkURL(add, "web.base_url", c.Web.BaseURL)
+	if d := c.Web.SessionTTL; d < 5*time.Minute || d > 366*24*time.Hour {
+		add("web.session_ttl", "must be between 5m and 366d, got %s", d)
+	}
 	validateDigest(add, c.Digest)
 
 	if len(c.Sources) == 0 {

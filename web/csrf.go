@@ -17,6 +17,12 @@ func (s *Server) csrfToken(w http.ResponseWriter, r *http.Request) string {
 	if c, err := r.Cookie(csrfCookie); err == nil && len(c.Value) >= 32 {
 		return c.Value
 	}
+	return s.newCSRFToken(w)
+}
+
+// newCSRFToken sets a fresh token cookie and returns the token (also to
+// rotate it when someone signs in or out).
+func (s *Server) newCSRFToken(w http.ResponseWriter) string {
 	b := make([]byte, 32)
 	_, _ = rand.Read(b)
 	tok := base64.RawURLEncoding.EncodeToString(b)

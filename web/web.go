@@ -74,10 +74,11 @@ type Server struct {
 	assetHash string
 	mux       *http.ServeMux
 	signups   *limiter
+	logins    *limiter // sign-in attempts (auth.go)
 	secure    bool
 }
 
-var pageNames = []string{"home", "message", "subscribe", "preferences", "unsubscribe", "digests", "search", "item", "topics", "topic", "sources"}
+var pageNames = []string{"home", "message", "subscribe", "preferences", "unsubscribe", "digests", "search", "item", "topics", "topic", "sources", "login"}
 
 // New parses the templates and builds the routes.
 func New(opts Options) (*Server, error) {
@@ -186,6 +187,10 @@ type page struct {
 	CSRF            string
 	Nav             []navLink
 	Data            any
+	// User is who is signed in (nil: nobody); SignIn shows the sign-in
+	// link. Both are filled by render (pageAccount).
+	User   *evidence.User
+	SignIn bool
 }
 
 type navLink struct {
@@ -196,6 +201,7 @@ type navLink struct {
 func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name string, p page) {
 	p.Site = s.opts.SiteName
 	p.AssetVersion = s.assetHash
+	s.pageAccount(w, r, &p)
 	if p.Canonical == "" && s.opts.BaseURL != "" {
 		p.Canonical = strings.TrimRight(s.opts.BaseURL, "/") + r.URL.Path
 	}

@@ -44,10 +44,12 @@ type controlFrame struct {
 }
 
 // localOnly are commands that never go to a server: they do not touch the
-// data dir's index, or are the server.
+// data dir's index, or are the server. users needs only the store (which
+// SQLite shares with a running serve) and asks for passwords on this
+// terminal, which a server cannot.
 var localOnly = map[string]bool{
 	"serve": true, "replay": true, "version": true, "config": true, "bench": true, "eval": true,
-	"help": true, "completion": true, "__complete": true,
+	"help": true, "completion": true, "__complete": true, "users": true,
 }
 
 // pathArgs names, per command, the positional arguments that are files

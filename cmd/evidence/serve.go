@@ -46,13 +46,15 @@ the store and the index open, ingests each source at its poll interval (the
 digest.schedule (a cron spec in digest.timezone; with digest.require_approval
 an unapproved draft waits, and /healthz says so), and serves the web on
 web.addr: /subscribe, /confirm, /preferences, /unsubscribe (one-click, RFC
-8058), /digests, /digests/WEEK, /digests.atom and /healthz (JSON: store,
-index, each source's last ingest, the next digest).
+8058), /digests, /digests/WEEK, /digests.atom, /login and /logout (accounts:
+evidence users; with web.public false readers sign in too) and /healthz
+(JSON: store, index, each source's last ingest, the next digest).
 
 While it runs, every other command on the same data dir (search, show,
 sources, topics, check, ingest, reindex, digest …, subscribers …) is run
 inside the server over the control socket DATA_DIR/serve.sock, with the
-same output. A second serve on the data dir refuses to start and names the
+same output (users … works on the store beside it: it asks for passwords
+on your terminal). A second serve on the data dir refuses to start and names the
 process that holds it. SIGTERM or Ctrl-C stops it cleanly: a running ingest
 is cut short and recorded as interrupted, nothing fetched is lost.`,
 		Example: `  evidence serve
@@ -103,6 +105,7 @@ func (a *app) runServe(ctx context.Context, addr string) error {
 	sch := &serveSchedule{a: a, cfg: cfg, spec: spec, loc: loc, st: st, ix: ix, digests: digests, now: time.Now}
 	w, err := web.New(web.Options{
 		Subscriptions: subs, Digests: digests, Health: sch.health, Catalog: a.catalog(cfg, st, ix),
+		Accounts: a.accounts(cfg, st), Public: cfg.Web.Public,
 		BaseURL: cfg.Web.BaseURL, SiteName: "Evidence Tracker", Logger: a.logger(),
 	})
 	if err != nil {
