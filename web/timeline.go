@@ -34,6 +34,7 @@ type timeline struct {
 
 type bar struct {
 	Label, Title string
+	LinkLabel    string
 	Count        int
 	X, Y, W, H   float64
 	URL          string
@@ -113,6 +114,7 @@ func newTimeline(months []evidence.FacetCount, p searchParams) *timeline {
 		year := pr.key[:4]
 		if pr.count > 0 {
 			b.URL = p.toggleYear(year).URL("/search")
+			b.LinkLabel = b.Title + ": show " + year
 		}
 		t.Bars = append(t.Bars, b)
 		// A tick at each year's first period.
