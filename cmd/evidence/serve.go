@@ -108,10 +108,7 @@ func (a *app) runServe(ctx context.Context, addr string) error {
 	if err != nil {
 		return fmt.Errorf("serve: listen on web.addr %s: %w", cfg.Web.Addr, err)
 	}
-	hs := &http.Server{
-		Handler: ws.web.Handler(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
-		WriteTimeout: 2 * time.Minute, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 64 << 10,
-	}
+	hs := newHTTPServer(ws.web.Handler())
 	cs, err := listenControl(cfg.DataDir, a.logger(), a.runInServer)
 	if err != nil {
 		ln.Close()
@@ -172,6 +169,14 @@ func (a *app) buildWebServer(cfg *config.Config, st *store.Store, ix *index.Inde
 		return nil, err
 	}
 	return &webServer{web: w, digests: digests, metrics: m, close: closeMail}, nil
+}
+
+// newHTTPServer is serve's HTTP server (its timeouts and limits) for h.
+func newHTTPServer(h http.Handler) *http.Server {
+	return &http.Server{
+		Handler: h, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
+		WriteTimeout: 2 * time.Minute, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 64 << 10,
+	}
 }
 
 // runInServer runs one command line inside the server, on its open store
