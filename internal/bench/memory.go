@@ -166,3 +166,24 @@ func readStatusKB(key string) (uint64, bool) {
 	}
 	return 0, false
 }
+
+// CurrentRSS is the process's resident set size now (VmRSS from
+// /proc/self/status) in bytes; 0 when unknown.
+func CurrentRSS() uint64 {
+	kb, ok := readStatusKB("VmRSS")
+	if !ok {
+		return 0
+	}
+	return kb << 10
+}
+
+// rssMethod says how the HTTP benchmark's memory figures are read.
+func rssMethod() string {
+	if _, ok := readStatusKB("VmHWM"); ok && clearRefs() {
+		return "resident set of this process, which runs the server and the clients: peak VmHWM (reset before each run) and VmRSS at its end"
+	}
+	if _, ok := readStatusKB("VmRSS"); ok {
+		return "resident set of this process, which runs the server and the clients: VmHWM since the start (could not be reset) and VmRSS at the end of each run"
+	}
+	return "unknown (no /proc/self/status)"
+}
