@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
-	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -129,6 +128,9 @@ type HTTPRun struct {
 	// end of the run. The process holds the server and the clients.
 	PeakRSSBytes uint64 `json:"peak_rss_bytes"`
 	RSSBytes     uint64 `json:"rss_bytes"`
+	// RSSReset says the peak was reset before the run (else it is the
+	// process's peak since it started).
+	RSSReset bool `json:"rss_reset"`
 }
 
 // EndpointResult is one endpoint's figures for a run. Latencies are of
@@ -180,7 +182,7 @@ func RunHTTP(ctx context.Context, opts HTTPOptions) (*HTTPReport, error) {
 	if err := CheckTargets(ctx, client, opts.BaseURL, opts.Targets); err != nil {
 		return nil, err
 	}
-	rep := &HTTPReport{Items: opts.Items, Clients: opts.Clients, DurationS: opts.Duration.Seconds(), MemoryMethod: rssMethod()}
+	rep := &HTTPReport{Items: opts.Items, Clients: opts.Clients, DurationS: opts.Duration.Seconds()}
 	runs := []struct {
 		name   string
 		ingest func(context.Context) IngestLoad
@@ -199,6 +201,7 @@ func RunHTTP(ctx context.Context, opts HTTPOptions) (*HTTPReport, error) {
 		}
 		rep.Runs = append(rep.Runs, run)
 	}
+	rep.MemoryMethod = rssMethod(rep.Runs[0].RSSReset)
 	return rep, nil
 }
 
@@ -258,8 +261,7 @@ type sample struct {
 
 // loadRun runs the clients (and the ingest) for opts.Duration.
 func loadRun(ctx context.Context, client *http.Client, opts HTTPOptions, name string, ingest func(context.Context) IngestLoad) (HTTPRun, error) {
-	run := HTTPRun{Name: name}
-	ResetPeakRSS()
+	run := HTTPRun{Name: name, RSSReset: ResetPeakRSS()}
 	runCtx, cancel := context.WithTimeout(ctx, opts.Duration)
 	defer cancel()
 	var load IngestLoad
@@ -279,7 +281,7 @@ func loadRun(ctx context.Context, client *http.Client, opts HTTPOptions, name st
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			per[c] = client1(runCtx, ctx, client, opts, c)
+			per[c] = runClient(runCtx, ctx, client, opts, c)
 		}()
 	}
 	wg.Wait()
@@ -330,11 +332,11 @@ func loadRun(ctx context.Context, client *http.Client, opts HTTPOptions, name st
 	return run, nil
 }
 
-// client1 is one client: requests one after another until runCtx ends,
+// runClient is one client: requests one after another until runCtx ends,
 // alternating the targets and cycling their paths from an offset of its
 // own. A request in flight when the run ends is finished (under ctx), not
 // counted as an error.
-func client1(runCtx, ctx context.Context, client *http.Client, opts HTTPOptions, c int) []sample {
+func runClient(runCtx, ctx context.Context, client *http.Client, opts HTTPOptions, c int) []sample {
 	var out []sample
 	for k := 0; runCtx.Err() == nil; k++ {
 		ti := (c + k) % len(opts.Targets)
@@ -352,14 +354,4 @@ func client1(runCtx, ctx context.Context, client *http.Client, opts HTTPOptions,
 		out = append(out, s)
 	}
 	return out
-}
-
-// sortedKeys lists m's keys in order.
-func sortedKeys(m map[string]int) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

@@ -3,6 +3,8 @@ package bench
 import (
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"strings"
 	"text/tabwriter"
 )
@@ -88,7 +90,7 @@ func errorCell(e EndpointResult) string {
 		return "0"
 	}
 	var parts []string
-	for _, k := range sortedKeys(e.ErrorsBy) {
+	for _, k := range slices.Sorted(maps.Keys(e.ErrorsBy)) {
 		parts = append(parts, fmt.Sprintf("%s: %d", k, e.ErrorsBy[k]))
 	}
 	return fmt.Sprintf("%d (%s)", e.Errors, strings.Join(parts, ", "))

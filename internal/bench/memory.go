@@ -177,13 +177,15 @@ func CurrentRSS() uint64 {
 	return kb << 10
 }
 
-// rssMethod says how the HTTP benchmark's memory figures are read.
-func rssMethod() string {
-	if _, ok := readStatusKB("VmHWM"); ok && clearRefs() {
+// rssMethod says how the HTTP benchmark's memory figures were read; reset
+// is whether ResetPeakRSS worked.
+func rssMethod(reset bool) string {
+	switch {
+	case reset:
 		return "resident set of this process, which runs the server and the clients: peak VmHWM (reset before each run) and VmRSS at its end"
-	}
-	if _, ok := readStatusKB("VmRSS"); ok {
+	case CurrentRSS() > 0:
 		return "resident set of this process, which runs the server and the clients: VmHWM since the start (could not be reset) and VmRSS at the end of each run"
+	default:
+		return "unknown (no /proc/self/status)"
 	}
-	return "unknown (no /proc/self/status)"
 }
