@@ -22,13 +22,14 @@ func (s *Server) observe(next http.Handler) http.Handler {
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
+		route := s.routeOf(r) // before a handler can touch the request
 		sw := &statusWriter{ResponseWriter: w}
 		next.ServeHTTP(sw, r)
 		status := sw.status
 		if status == 0 {
 			status = http.StatusOK // nothing written: net/http sends 200
 		}
-		s.opts.Metrics.ObserveRequest(s.routeOf(r), status, time.Since(start))
+		s.opts.Metrics.ObserveRequest(route, status, time.Since(start))
 	})
 }
 
