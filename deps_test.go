@@ -49,6 +49,8 @@ var importRules = map[string][]string{
 	// The web writes citations with export (a leaf over the domain types).
 	"web":    {"E", "E/digest", "E/export", "github.com/microcosm-cc/bluemonday"},
 	"export": {"E"},
+	// The Prometheus client, behind a plain API (web and cmd call it).
+	"metrics": {"github.com/prometheus/"},
 	// Development tools measure the product's packages.
 	"internal/eval":      {"E", "E/index", "E/internal/eval/fts5"},
 	"internal/eval/fts5": {"E", "modernc.org/sqlite"},
@@ -67,6 +69,7 @@ var exclusive = map[string][]string{
 	"github.com/spf13/viper":         {"config", "cmd/evidence"},
 	"github.com/wneessen/go-mail":    {"mail"},
 	"modernc.org/sqlite":             {"store", "internal/eval/fts5"},
+	"github.com/prometheus/":         {"metrics"},
 }
 
 type listedPackage struct {

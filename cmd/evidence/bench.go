@@ -26,6 +26,7 @@ func newBenchCommand(a *app) *cobra.Command {
 	cmd.AddCommand(newBenchSearchCommand(a))
 	cmd.AddCommand(newBenchIngestCommand(a))
 	cmd.AddCommand(newBenchDigestCommand(a))
+	cmd.AddCommand(newBenchHTTPCommand(a))
 	return cmd
 }
 

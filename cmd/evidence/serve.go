@@ -18,6 +18,7 @@ import (
 	"github.com/evidencetracker/evidence/config"
 	"github.com/evidencetracker/evidence/digest"
 	"github.com/evidencetracker/evidence/index"
+	"github.com/evidencetracker/evidence/metrics"
 	"github.com/evidencetracker/evidence/service"
 	"github.com/evidencetracker/evidence/store"
 	"github.com/evidencetracker/evidence/web"
@@ -46,9 +47,13 @@ the store and the index open, ingests each source at its poll interval (the
 digest.schedule (a cron spec in digest.timezone; with digest.require_approval
 an unapproved draft waits, and /healthz says so), and serves the web on
 web.addr: /subscribe, /confirm, /preferences, /unsubscribe (one-click, RFC
-8058), /digests, /digests/WEEK, /digests.atom, /login and /logout (accounts:
-evidence users; with web.public false readers sign in too) and /healthz
-(JSON: store, index, each source's last ingest, the next digest).
+8058), /digests, /digests/WEEK, /digests.atom, the search, item, topic and
+sources pages (/, /search, /items/ID, /topics, /sources) with their Atom
+feeds, the JSON API under /api/v1 (OpenAPI at /api/v1/openapi.json),
+/login and /logout (accounts: evidence users; with web.public false readers
+sign in too), /healthz (JSON: store, index, each source's last ingest, the
+next digest) and /metrics (Prometheus: requests by route, searches, ingest
+runs, fetch errors, digests, item and subscriber counts).
 
 While it runs, every other command on the same data dir (search, show,
 sources, topics, check, ingest, reindex, digest …, subscribers …) is run
@@ -96,29 +101,18 @@ func (a *app) runServe(ctx context.Context, addr string) error {
 	}
 	defer closeAll()
 	a.srv = &serverState{st: st, ix: ix}
-	digests, subs, closeMail, err := a.digestServices(cfg, st)
+	sch := &serveSchedule{a: a, cfg: cfg, spec: spec, loc: loc, st: st, ix: ix, now: time.Now}
+	ws, err := a.buildWebServer(cfg, st, ix, sch.health)
 	if err != nil {
 		return err
 	}
-	defer closeMail()
-
-	sch := &serveSchedule{a: a, cfg: cfg, spec: spec, loc: loc, st: st, ix: ix, digests: digests, now: time.Now}
-	w, err := web.New(web.Options{
-		Subscriptions: subs, Digests: digests, Health: sch.health, Catalog: a.catalog(cfg, st, ix),
-		Accounts: a.accounts(cfg, st), Public: cfg.Web.Public,
-		BaseURL: cfg.Web.BaseURL, SiteName: "Evidence Tracker", Logger: a.logger(),
-	})
-	if err != nil {
-		return err
-	}
+	defer ws.close()
+	sch.digests, sch.metrics = ws.digests, ws.metrics
 	ln, err := net.Listen("tcp", cfg.Web.Addr)
 	if err != nil {
 		return fmt.Errorf("serve: listen on web.addr %s: %w", cfg.Web.Addr, err)
 	}
-	hs := &http.Server{
-		Handler: w.Handler(), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
-		WriteTimeout: 2 * time.Minute, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 64 << 10,
-	}
+	hs := newHTTPServer(ws.web.Handler())
 	cs, err := listenControl(cfg.DataDir, a.logger(), a.runInServer)
 	if err != nil {
 		ln.Close()
@@ -153,6 +147,45 @@ func (a *app) runServe(ctx context.Context, addr string) error {
 	return serveErr
 }
 
+// webServer is the web side of serve and what it was built with.
+type webServer struct {
+	web     *web.Server
+	digests *service.Digests
+	metrics *metrics.Metrics
+	close   func() // releases the SMTP connection if one was opened
+}
+
+// buildWebServer wires the web server over an open store and index as
+// serve runs it: the services web calls, the metrics (/metrics), health
+// for /healthz. serve and `bench http` both build it here.
+func (a *app) buildWebServer(cfg *config.Config, st *store.Store, ix *index.Index, health func(context.Context) (any, bool)) (*webServer, error) {
+	digests, subs, closeMail, err := a.digestServices(cfg, st)
+	if err != nil {
+		return nil, err
+	}
+	m := metrics.New(metrics.Options{Stats: serveStats{st: st, ix: ix}, Logger: a.logger()})
+	cat := a.catalog(cfg, st, ix)
+	cat.ObserveSearch = func(d time.Duration) { m.ObserveSearch("web", d) }
+	w, err := web.New(web.Options{
+		Subscriptions: subs, Digests: digests, Health: health, Metrics: m, Catalog: cat,
+		Accounts: a.accounts(cfg, st), Public: cfg.Web.Public,
+		BaseURL: cfg.Web.BaseURL, SiteName: "Evidence Tracker", Logger: a.logger(),
+	})
+	if err != nil {
+		closeMail()
+		return nil, err
+	}
+	return &webServer{web: w, digests: digests, metrics: m, close: closeMail}, nil
+}
+
+// newHTTPServer is serve's HTTP server (its timeouts and limits) for h.
+func newHTTPServer(h http.Handler) *http.Server {
+	return &http.Server{
+		Handler: h, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
+		WriteTimeout: 2 * time.Minute, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 64 << 10,
+	}
+}
+
 // runInServer runs one command line inside the server, on its open store
 // and index, writing to the given streams (the control channel's).
 func (a *app) runInServer(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
@@ -171,6 +204,7 @@ type serveSchedule struct {
 	st      *store.Store
 	ix      *index.Index
 	digests *service.Digests
+	metrics *metrics.Metrics // nil: nothing recorded
 	now     func() time.Time
 
 	mu         sync.Mutex
@@ -231,6 +265,7 @@ func (s *serveSchedule) ingest(ctx context.Context) {
 	if ctx.Err() != nil {
 		return
 	}
+	s.observeIngest(code, out)
 	t := s.now()
 	s.mu.Lock()
 	s.lastIngest, s.ingestOK = &t, code == exitOK
@@ -253,6 +288,9 @@ func (s *serveSchedule) sendDigest(ctx context.Context, now time.Time) {
 	}
 	if code != exitOK && run.Status != "held" {
 		run.Error = fmt.Sprintf("digest send exited %d", code)
+	}
+	if s.metrics != nil {
+		s.metrics.ObserveDigest(run.Status, run.Sent, run.Failed)
 	}
 	if run.Status == "held" {
 		s.a.logger().Warn("serve: digest waiting for approval; not sent", "week", week)

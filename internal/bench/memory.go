@@ -166,3 +166,26 @@ func readStatusKB(key string) (uint64, bool) {
 	}
 	return 0, false
 }
+
+// CurrentRSS is the process's resident set size now (VmRSS from
+// /proc/self/status) in bytes; 0 when unknown.
+func CurrentRSS() uint64 {
+	kb, ok := readStatusKB("VmRSS")
+	if !ok {
+		return 0
+	}
+	return kb << 10
+}
+
+// rssMethod says how the HTTP benchmark's memory figures were read; reset
+// is whether ResetPeakRSS worked.
+func rssMethod(reset bool) string {
+	switch {
+	case reset:
+		return "resident set of this process, which runs the server and the clients: peak VmHWM (reset before each run) and VmRSS at its end"
+	case CurrentRSS() > 0:
+		return "resident set of this process, which runs the server and the clients: VmHWM since the start (could not be reset) and VmRSS at the end of each run"
+	default:
+		return "unknown (no /proc/self/status)"
+	}
+}
