@@ -16,8 +16,13 @@ import (
 // Y2 (access date: first seen), UR, DO (bare 10.… DOI), PB (publisher), T2
 // (the blog or site for blogs and news), M3 (kind of work: "Briefing",
 // "Long read"…), AB, KW one per topic, N1 "Section: X" and N1 the curator's
-// note, L1 one per PDF URL, ID (the item ID). Every value is one line: line
-// breaks and control characters inside it become spaces.
+// note, L1 one per PDF URL, DB (Database: the catalogue the record came
+// from, Zotero's "Library Catalog"), ID (the item ID). Every value is one
+// line: line breaks and control characters inside it become spaces.
+//
+// DB is also what makes readers that follow the 2011 RIS specification
+// strictly (citation.js) read a record as a 2011 one: ID alone is a tag of
+// the older specification, where AB is a note and not the abstract.
 func RIS(w io.Writer, entries []Entry) error {
 	ew := &errWriter{w: w}
 	for _, e := range entries {
@@ -25,6 +30,9 @@ func RIS(w io.Writer, entries []Entry) error {
 	}
 	return ew.result("RIS")
 }
+
+// Database is the RIS DB of every record.
+const Database = "Evidence Tracker"
 
 func writeRIS(ew *errWriter, e Entry) {
 	it := e.Item
@@ -71,6 +79,7 @@ func writeRIS(ew *errWriter, e Entry) {
 	for _, u := range urls(it.PDFURLs) {
 		line("L1", u)
 	}
+	line("DB", Database)
 	line("ID", clean(it.ID, MaxShort))
 	ew.WriteString("ER  - \r\n\r\n")
 }
