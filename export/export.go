@@ -12,23 +12,34 @@
 //
 // Item types become each format's types like this:
 //
-//	item type      RIS           BibTeX                    CSL-JSON
-//	report         RPRT          @techreport type=Report   report
-//	briefing       RPRT M3       @techreport type=Briefing report genre
-//	long-read      RPRT M3       @techreport type=Long read report genre
-//	blog           BLOG          @online type=Blog post    post-weblog
-//	news           NEWS          @online type=News         article-newspaper
-//	press-release  NEWS M3       @online type=Press release article-newspaper genre
-//	article, DOI   JOUR          @article                  article-journal
-//	article        ELEC          @online                   webpage
-//	data           DATA          @dataset                  dataset
-//	podcast        SOUND M3      @online type=Podcast      broadcast genre
-//	publication    GEN M3        @misc type=Publication    document genre
-//	other, none    GEN           @misc                     webpage
+//	item type      RIS        BibTeX                        CSL-JSON
+//	report         RPRT       @techreport type=Report       report
+//	briefing       RPRT M3    @techreport type=Briefing     report + genre
+//	long-read      RPRT M3    @techreport type=Long read    report + genre
+//	blog           BLOG       @online type=Blog post        post-weblog
+//	news           NEWS       @online type=News             article-newspaper
+//	press-release  NEWS M3    @online type=Press release    article-newspaper + genre
+//	article, DOI   JOUR       @article                      article-journal
+//	article        ELEC       @online                       webpage
+//	data           DATA       @dataset                      dataset
+//	podcast        SOUND M3   @online type=Podcast          broadcast + genre
+//	publication    GEN M3     @misc type=Publication        document + genre
+//	other, none    GEN        @misc                         webpage
 //
-// (M3 and genre carry the words "Briefing", "Long read", "Press release",
-// "Podcast", "Publication", which the project's importer, Zotero and
-// citation styles read back.)
+// (RIS M3, the BibTeX type field and CSL genre carry the kind of work:
+// "Briefing", "Long read", "Press release", "Podcast", "Publication". The
+// project's importer reads the item type back from them; Zotero and
+// citation styles show them.)
+//
+// The project's importer reads RIS, BibTeX and CSL-JSON back to the same
+// title, URL, DOI, authors (as split: "Dr Jane Smith" is "Jane Smith"),
+// date, topics, PDFs, notes and type (but an article without a DOI, and a
+// publication in RIS or BibTeX, get their source's type rules again); see
+// the round-trip tests. citation.js (TestRealParser) reads title, authors, date, URL, DOI
+// and notes of all three, but drops the PDFs of RIS (L1) and BibTeX (pdf),
+// reads RIS NEWS authors as "reporter" and its date as the year only (its
+// RIS 2011 table has no DA for NEWS, where Zotero reads one), and reads
+// @online as a webpage (the genre keeps "Blog post", "Press release").
 package export
 
 import (

@@ -2,6 +2,7 @@ package export_test
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"flag"
 	"os"
@@ -91,6 +92,25 @@ func TestEmpty(t *testing.T) {
 		if got != want {
 			t.Errorf("%s of no entries: %q, want %q", format, got, want)
 		}
+	}
+}
+
+// TestRepeatedItem: an item in two sections of a collection is written
+// twice, with a unique BibTeX key and CSL id each time.
+func TestRepeatedItem(t *testing.T) {
+	twice := []export.Entry{withContext(kingsFundReport, "Money", ""), withContext(kingsFundReport, "Workforce", "")}
+	bib := string(write(t, "bibtex", twice))
+	if !strings.Contains(bib, "{gilburt2023mental,") || !strings.Contains(bib, "{gilburt2023mentala,") {
+		t.Errorf("BibTeX keys not unique:\n%s", bib)
+	}
+	var items []struct{ ID string }
+	if err := json.Unmarshal(write(t, "csl-json", twice), &items); err != nil || len(items) != 2 ||
+		items[0].ID != kingsFundReport.Item.ID || items[1].ID != kingsFundReport.Item.ID+"-2" {
+		t.Errorf("CSL ids %+v (%v)", items, err)
+	}
+	rows := readCSV(t, write(t, "csv", twice))
+	if rows[1][0] != "Money" || rows[2][0] != "Workforce" || rows[1][1] != "1" || rows[2][1] != "1" {
+		t.Errorf("CSV rows %q", rows)
 	}
 }
 
