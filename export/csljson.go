@@ -115,7 +115,7 @@ func cslOf(e Entry, i int) cslItem {
 		c.Accessed = &cslDate{DateParts: [][]int{{t.Year(), int(t.Month()), t.Day()}}}
 	}
 	var kw []string
-	for _, t := range texts(it.Topics, MaxShort) {
+	for _, t := range texts(it.Topics, MaxTerm) {
 		kw = append(kw, strings.Join(strings.Fields(strings.ReplaceAll(t, ",", " ")), " "))
 	}
 	c.Keyword = strings.Join(kw, ", ")

@@ -51,7 +51,7 @@ func CSV(w io.Writer, entries []Entry) error {
 			section, strconv.Itoa(pos[section]), clean(it.Title, MaxShort), strings.Join(authors, "; "), date,
 			clean(it.Source, MaxShort), clean(e.Publisher, MaxShort), clean(it.Type, MaxShort),
 			cleanURL(it.URL), bareDOI(it.DOI), strings.Join(urls(it.PDFURLs), "; "),
-			strings.Join(texts(it.Topics, MaxShort), "; "), clean(e.Note, MaxLong), clean(it.ID, MaxShort),
+			strings.Join(texts(it.Topics, MaxTerm), "; "), clean(e.Note, MaxLong), clean(it.ID, MaxShort),
 		}
 		for i := range row {
 			row[i] = defuse(row[i])

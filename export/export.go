@@ -64,15 +64,18 @@ type Entry struct {
 // Limits on what is written. Longer text is cut (at a rune boundary); a
 // longer URL is left out, since a cut URL is a wrong one.
 const (
-	// MaxShort bounds titles, names, publishers, sections and topics, in
-	// runes.
+	// MaxShort bounds titles, publishers and sections, in runes.
 	MaxShort = 2000
+	// MaxTerm bounds each author's name and each topic, in runes (as the
+	// importer keeps them).
+	MaxTerm = 300
 	// MaxLong bounds abstracts and notes, in runes.
 	MaxLong = 20000
 	// MaxURLBytes bounds URLs and DOIs.
 	MaxURLBytes = 4000
-	// maxList bounds the authors, topics and PDF URLs written per entry.
-	maxList = 200
+	// maxList bounds the authors, topics and PDF URLs written per entry,
+	// so an entry stays well under the importer's MaxRecordBytes.
+	maxList = 100
 )
 
 // Format returns the writer for a format name ("ris", "bibtex" or "bib",

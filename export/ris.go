@@ -70,7 +70,7 @@ func writeRIS(ew *errWriter, e Entry) {
 	}
 	line("M3", k.words)
 	line("AB", clean(it.Summary, MaxLong))
-	for _, t := range texts(it.Topics, MaxShort) {
+	for _, t := range texts(it.Topics, MaxTerm) {
 		line("KW", t)
 	}
 	for _, n := range noteParts(e) {

@@ -195,3 +195,36 @@ func readCSV(t *testing.T, b []byte) [][]string {
 	}
 	return rows
 }
+
+// TestHugeEntry: absurdly long text is cut, so the entry still reads back
+// as one good record (within the importer's MaxRecordBytes) and the next
+// entry is whole.
+func TestHugeEntry(t *testing.T) {
+	huge := strings.Repeat("word ", 1<<20)
+	e := kingsFundReport
+	e.Section, e.Note = huge, huge
+	e.Item.Title, e.Item.Summary = huge, huge
+	for range 1000 {
+		e.Item.Authors = append(e.Item.Authors, "Jane "+strings.Repeat("x", 50000)+string(rune('a'+len(e.Item.Authors)%26)))
+		e.Item.Topics = append(e.Item.Topics, huge[:100000]+string(rune('a'+len(e.Item.Topics)%26)))
+		e.Item.PDFURLs = append(e.Item.PDFURLs, "https://example.org/"+strings.Repeat("p", 3000)+string(rune('a'+len(e.Item.PDFURLs)%26))+".pdf")
+	}
+	for _, tt := range []struct {
+		format string
+		in     importer.Format
+	}{{"ris", importer.RIS}, {"bibtex", importer.BibTeX}, {"csl-json", importer.CSLJSON}} {
+		t.Run(tt.format, func(t *testing.T) {
+			out := write(t, tt.format, []export.Entry{e, mentalElfBlog})
+			if len(out) > 2*importer.MaxRecordBytes {
+				t.Errorf("%d bytes written", len(out))
+			}
+			recs := parse(t, tt.in, out)
+			if len(recs) != 2 || recs[0].Err != nil || recs[1].Err != nil || recs[1].Item.Title != mentalElfBlog.Item.Title {
+				t.Fatalf("records %+v", recs)
+			}
+			if n := len([]rune(recs[0].Item.Title)); n != export.MaxShort-1 && n != export.MaxShort {
+				t.Errorf("title of %d runes", n)
+			}
+		})
+	}
+}
