@@ -96,6 +96,7 @@ func TestTypeFromWords(t *testing.T) {
 		"Briefing paper": "briefing", "Long read": "long-read", "long-read": "long-read",
 		"Press release": "press-release", "Blog post": "blog", "Report": "report",
 		"Podcast episode": "podcast", "Journal Article": "", "": "",
+		"News": "news", "Latest news": "news", "News story": "news", "Newsletter": "", "News report": "report",
 	}
 	for in, want := range tests {
 		if got := typeFromWords(in); got != want {
