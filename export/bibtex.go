@@ -92,7 +92,7 @@ func writeBibTeX(ew *errWriter, e Entry, key string) {
 	text("type", k.bibType)
 	text("abstract", clean(it.Summary, MaxLong))
 	var kw []string
-	for _, t := range texts(it.Topics, MaxShort) {
+	for _, t := range texts(it.Topics, MaxTerm) {
 		// Keywords are separated by commas.
 		kw = append(kw, strings.Join(strings.Fields(strings.ReplaceAll(t, ",", " ")), " "))
 	}

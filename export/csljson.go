@@ -48,7 +48,8 @@ type cslCustom struct {
 
 // CSLJSON writes the entries as one CSL-JSON array (indented, UTF-8),
 // the input of citeproc processors, Zotero and citation.js. Each item has
-// id (the item ID, else "item-N"), type (see the package's table), title,
+// id (the item ID, else "item-N"; "-2", "-3"… added to an ID already
+// written, as when an item is in two sections), type (see the package's table), title,
 // author ([{family, given, suffix}] or [{literal}] for an organisation),
 // issued and accessed ({"date-parts": [[y, m, d]]}, as much as is known),
 // container-title (the blog or site of blogs, news and web pages),
@@ -58,8 +59,17 @@ type cslCustom struct {
 // source, pdf_urls}.
 func CSLJSON(w io.Writer, entries []Entry) error {
 	items := make([]cslItem, 0, len(entries))
+	ids := map[string]bool{}
 	for i, e := range entries {
-		items = append(items, cslOf(e, i))
+		c := cslOf(e, i)
+		// An item may be in two sections of a collection; processors
+		// want each id once.
+		id := c.ID
+		for n := 2; ids[id]; n++ {
+			id = fmt.Sprintf("%s-%d", c.ID, n)
+		}
+		ids[id], c.ID = true, id
+		items = append(items, c)
 	}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
@@ -105,7 +115,7 @@ func cslOf(e Entry, i int) cslItem {
 		c.Accessed = &cslDate{DateParts: [][]int{{t.Year(), int(t.Month()), t.Day()}}}
 	}
 	var kw []string
-	for _, t := range texts(it.Topics, MaxShort) {
+	for _, t := range texts(it.Topics, MaxTerm) {
 		kw = append(kw, strings.Join(strings.Fields(strings.ReplaceAll(t, ",", " ")), " "))
 	}
 	c.Keyword = strings.Join(kw, ", ")

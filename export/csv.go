@@ -18,7 +18,8 @@ var CSVHeader = []string{
 // without a byte-order mark) with a header row, CSVHeader, then one row per
 // entry in order: section, position (1, 2, 3… within the section, counting
 // the entries of each section in the order given), title, authors (joined
-// with "; "), published (YYYY-MM-DD, "" when undated), source (its ID),
+// with "; "), published (YYYY-MM-DD; YYYY-MM or YYYY when only the month
+// or the year is known; "" when undated), source (its ID),
 // publisher, type, url, doi, pdf_urls and topics (joined with "; "), note
 // and id. Each cell is one line. A cell that a spreadsheet would read as a
 // formula (starting with =, +, -, @) gets a leading apostrophe.
@@ -38,14 +39,19 @@ func CSV(w io.Writer, entries []Entry) error {
 			authors = append(authors, n.Display())
 		}
 		date := ""
-		if t, p := published(it); p != dateNone {
+		switch t, p := published(it); p {
+		case dateYear:
+			date = t.Format("2006")
+		case dateMonth:
+			date = t.Format("2006-01")
+		case dateDay:
 			date = t.Format("2006-01-02")
 		}
 		row := []string{
 			section, strconv.Itoa(pos[section]), clean(it.Title, MaxShort), strings.Join(authors, "; "), date,
 			clean(it.Source, MaxShort), clean(e.Publisher, MaxShort), clean(it.Type, MaxShort),
 			cleanURL(it.URL), bareDOI(it.DOI), strings.Join(urls(it.PDFURLs), "; "),
-			strings.Join(texts(it.Topics, MaxShort), "; "), clean(e.Note, MaxLong), clean(it.ID, MaxShort),
+			strings.Join(texts(it.Topics, MaxTerm), "; "), clean(e.Note, MaxLong), clean(it.ID, MaxShort),
 		}
 		for i := range row {
 			row[i] = defuse(row[i])

@@ -12,23 +12,34 @@
 //
 // Item types become each format's types like this:
 //
-//	item type      RIS           BibTeX                    CSL-JSON
-//	report         RPRT          @techreport type=Report   report
-//	briefing       RPRT M3       @techreport type=Briefing report genre
-//	long-read      RPRT M3       @techreport type=Long read report genre
-//	blog           BLOG          @online type=Blog post    post-weblog
-//	news           NEWS          @online type=News         article-newspaper
-//	press-release  NEWS M3       @online type=Press release article-newspaper genre
-//	article, DOI   JOUR          @article                  article-journal
-//	article        ELEC          @online                   webpage
-//	data           DATA          @dataset                  dataset
-//	podcast        SOUND M3      @online type=Podcast      broadcast genre
-//	publication    GEN M3        @misc type=Publication    document genre
-//	other, none    GEN           @misc                     webpage
+//	item type      RIS        BibTeX                        CSL-JSON
+//	report         RPRT       @techreport type=Report       report
+//	briefing       RPRT M3    @techreport type=Briefing     report + genre
+//	long-read      RPRT M3    @techreport type=Long read    report + genre
+//	blog           BLOG       @online type=Blog post        post-weblog
+//	news           NEWS       @online type=News             article-newspaper
+//	press-release  NEWS M3    @online type=Press release    article-newspaper + genre
+//	article, DOI   JOUR       @article                      article-journal
+//	article        ELEC       @online                       webpage
+//	data           DATA       @dataset                      dataset
+//	podcast        SOUND M3   @online type=Podcast          broadcast + genre
+//	publication    GEN M3     @misc type=Publication        document + genre
+//	other, none    GEN        @misc                         webpage
 //
-// (M3 and genre carry the words "Briefing", "Long read", "Press release",
-// "Podcast", "Publication", which the project's importer, Zotero and
-// citation styles read back.)
+// (RIS M3, the BibTeX type field and CSL genre carry the kind of work:
+// "Briefing", "Long read", "Press release", "Podcast", "Publication". The
+// project's importer reads the item type back from them; Zotero and
+// citation styles show them.)
+//
+// The project's importer reads RIS, BibTeX and CSL-JSON back to the same
+// title, URL, DOI, authors (as split: "Dr Jane Smith" is "Jane Smith"),
+// date, topics, PDFs, notes and type (but an article without a DOI, and a
+// publication in RIS or BibTeX, get their source's type rules again); see
+// the round-trip tests. citation.js (TestRealParser) reads title, authors, date, URL, DOI
+// and notes of all three, but drops the PDFs of RIS (L1) and BibTeX (pdf),
+// reads RIS NEWS authors as "reporter" and its date as the year only (its
+// RIS 2011 table has no DA for NEWS, where Zotero reads one), and reads
+// @online as a webpage (the genre keeps "Blog post", "Press release").
 package export
 
 import (
@@ -53,15 +64,18 @@ type Entry struct {
 // Limits on what is written. Longer text is cut (at a rune boundary); a
 // longer URL is left out, since a cut URL is a wrong one.
 const (
-	// MaxShort bounds titles, names, publishers, sections and topics, in
-	// runes.
+	// MaxShort bounds titles, publishers and sections, in runes.
 	MaxShort = 2000
+	// MaxTerm bounds each author's name and each topic, in runes (as the
+	// importer keeps them).
+	MaxTerm = 300
 	// MaxLong bounds abstracts and notes, in runes.
 	MaxLong = 20000
 	// MaxURLBytes bounds URLs and DOIs.
 	MaxURLBytes = 4000
-	// maxList bounds the authors, topics and PDF URLs written per entry.
-	maxList = 200
+	// maxList bounds the authors, topics and PDF URLs written per entry,
+	// so an entry stays well under the importer's MaxRecordBytes.
+	maxList = 100
 )
 
 // Format returns the writer for a format name ("ris", "bibtex" or "bib",

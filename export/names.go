@@ -98,7 +98,7 @@ var particles = map[string]bool{
 // (Dr, Prof, …) and trailing post-nominals (OBE, PhD, …) are dropped; Jr,
 // Sr, II, III are the suffix. "Last, First" is read as such.
 func SplitName(s string) Name {
-	s = clean(s, MaxShort)
+	s = clean(s, MaxTerm)
 	if s == "" {
 		return Name{}
 	}

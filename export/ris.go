@@ -10,13 +10,19 @@ import (
 // with CRLF line endings (the RIS specification's; every reader takes
 // them), each record from "TY  - " to "ER  - " and a blank line after it.
 // Fields: TY (see the package's table), TI, AU one per author ("Family,
-// Given", "Family, Given, Suffix", an organisation as written), PY (year)
+// Given", "Family, Given, Suffix", an organisation as written but for
+// commas, which RIS readers would split it at), PY (year)
 // and DA ("YYYY/MM/DD", or "YYYY/MM" and "YYYY" when only those are known),
 // Y2 (access date: first seen), UR, DO (bare 10.… DOI), PB (publisher), T2
 // (the blog or site for blogs and news), M3 (kind of work: "Briefing",
 // "Long read"…), AB, KW one per topic, N1 "Section: X" and N1 the curator's
-// note, L1 one per PDF URL, ID (the item ID). Every value is one line: line
-// breaks and control characters inside it become spaces.
+// note, L1 one per PDF URL, DB (Database: the catalogue the record came
+// from, Zotero's "Library Catalog"), ID (the item ID). Every value is one
+// line: line breaks and control characters inside it become spaces.
+//
+// DB is also what makes readers that follow the 2011 RIS specification
+// strictly (citation.js) read a record as a 2011 one: ID alone is a tag of
+// the older specification, where AB is a note and not the abstract.
 func RIS(w io.Writer, entries []Entry) error {
 	ew := &errWriter{w: w}
 	for _, e := range entries {
@@ -24,6 +30,9 @@ func RIS(w io.Writer, entries []Entry) error {
 	}
 	return ew.result("RIS")
 }
+
+// Database is the RIS DB of every record.
+const Database = "Evidence Tracker"
 
 func writeRIS(ew *errWriter, e Entry) {
 	it := e.Item
@@ -61,7 +70,7 @@ func writeRIS(ew *errWriter, e Entry) {
 	}
 	line("M3", k.words)
 	line("AB", clean(it.Summary, MaxLong))
-	for _, t := range texts(it.Topics, MaxShort) {
+	for _, t := range texts(it.Topics, MaxTerm) {
 		line("KW", t)
 	}
 	for _, n := range noteParts(e) {
@@ -70,18 +79,20 @@ func writeRIS(ew *errWriter, e Entry) {
 	for _, u := range urls(it.PDFURLs) {
 		line("L1", u)
 	}
+	line("DB", Database)
 	line("ID", clean(it.ID, MaxShort))
 	ew.WriteString("ER  - \r\n\r\n")
 }
 
-// risName writes a name as RIS readers split it: "Family, Given" (a comma
-// inside a part would split it wrongly, so it becomes a space), an
-// organisation whole.
+// risName writes a name as RIS readers split it: "Family, Given", an
+// organisation whole. RIS has no way to quote a comma, and readers split a
+// name at its commas, so a comma inside a part (or an organisation's name)
+// becomes a space.
 func risName(n Name) string {
-	if n.IsLiteral() {
-		return n.Literal
-	}
 	nc := func(s string) string { return strings.Join(strings.Fields(strings.ReplaceAll(s, ",", " ")), " ") }
+	if n.IsLiteral() {
+		return nc(n.Literal)
+	}
 	out := nc(n.Family)
 	if n.Given != "" || n.Suffix != "" {
 		out += ", " + nc(n.Given)

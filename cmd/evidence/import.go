@@ -25,14 +25,15 @@ func newImportCommand(a *app) *cobra.Command {
 	f := &importFlags{}
 	cmd := &cobra.Command{
 		Use:   "import FILE",
-		Short: "Import a reference list (JSONL, RIS or BibTeX) into the store and index",
+		Short: "Import a reference list (JSONL, RIS, BibTeX or CSL-JSON) into the store and index",
 		Long: `Import the references in FILE ("-" reads standard input) as items: stored,
 deduplicated and indexed like ingested ones. The format comes from --format or
-the file's extension (.jsonl/.ndjson, .ris, .bib/.bibtex).
+the file's extension (.jsonl/.ndjson, .ris, .bib/.bibtex, .json/.csl.json).
 
 JSONL is one item JSON per line, with the names 'search --json' prints (plus an
-optional "body"). RIS and BibTeX records give title, authors, date, abstract,
-URL (or, failing one, the DOI as https://doi.org/…), DOI, keywords and type.
+optional "body"). RIS, BibTeX and CSL-JSON (an array of CSL items, as Zotero
+and citation.js export) records give title, authors, date, abstract, URL (or,
+failing one, the DOI as https://doi.org/…), DOI, keywords and type.
 
 An item's URL is made canonical with its site's rules, so a record for an item
 already stored (under that URL, an old alias or its DOI) is merged into it: the
@@ -45,6 +46,7 @@ Bad records are reported with their line number and the reason; the good ones
 still go in. Exit status 1 if any record was bad.`,
 		Example: `  evidence import kings-fund-reports.ris
   evidence import library.bib --source centre-for-mental-health --json
+  evidence import zotero-export.csl.json
   evidence search "" --json | jq -c '.hits[]' | evidence import - --format jsonl`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -52,7 +54,7 @@ still go in. Exit status 1 if any record was bad.`,
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&f.format, "format", "", "jsonl, ris or bibtex (default: from the file's extension)")
+	fl.StringVar(&f.format, "format", "", "jsonl, ris, bibtex or csl-json (default: from the file's extension)")
 	fl.StringVar(&f.source, "source", "", "source ID of every new item (default: the source owning each URL's host)")
 	fl.BoolVar(&f.json, "json", false, "print one JSON report on stdout")
 	return cmd
@@ -64,14 +66,14 @@ func (a *app) runImport(ctx context.Context, file string, stdin io.Reader, f *im
 	case f.format != "":
 		var err error
 		if format, err = importer.ParseFormat(f.format); err != nil {
-			return usagef("--format %q: want jsonl, ris or bibtex", f.format)
+			return usagef("--format %q: want jsonl, ris, bibtex or csl-json", f.format)
 		}
 	case file == "-":
-		return usagef("reading standard input: say which format with --format jsonl|ris|bibtex")
+		return usagef("reading standard input: say which format with --format jsonl|ris|bibtex|csl-json")
 	default:
 		var ok bool
 		if format, ok = importer.FormatOf(file); !ok {
-			return usagef("cannot tell the format of %s from its extension (.jsonl, .ris, .bib): pass --format jsonl|ris|bibtex", file)
+			return usagef("cannot tell the format of %s from its extension (.jsonl, .ris, .bib, .json): pass --format jsonl|ris|bibtex|csl-json", file)
 		}
 	}
 	cfg, err := a.loadConfig()

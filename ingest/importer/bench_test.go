@@ -12,7 +12,7 @@ func BenchmarkParse(b *testing.B) {
 	for _, c := range []struct {
 		file   string
 		format Format
-	}{{"references.ris", RIS}, {"references.bib", BibTeX}, {"items.jsonl", JSONL}} {
+	}{{"references.ris", RIS}, {"references.bib", BibTeX}, {"items.jsonl", JSONL}, {"references.csl.json", CSLJSON}} {
 		b.Run(string(c.format), func(b *testing.B) {
 			one, err := os.ReadFile(filepath.Join("testdata", c.file))
 			if err != nil {

@@ -114,7 +114,8 @@ const maxMacros = 10000
 // "quoted", numbers or macros, joined with #. Fields read: title, author
 // ("A and B", "Last, First", "{Corporate Name}"), date or year/month/day,
 // abstract, url (or \url{…} in howpublished or note), doi, keywords, type
-// ("Briefing"). Entry types map to item types (@techreport and @report →
+// ("Briefing"), pdf (URLs separated by spaces), note and annote
+// (Record.Notes). Entry types map to item types (@techreport and @report →
 // report, @article → article, @book → publication, …; @misc and @online are
 // left to the owning source's rules). LaTeX accents and escapes become
 // Unicode: {\'e} → é, \"{o} → ö, {\ss} → ß, \& → &, -- → –.
@@ -566,8 +567,11 @@ func (e *bibEntry) record() Record {
 			d.urls = append(d.urls, u)
 		}
 	}
-	if p := bibURL(first["pdf"]); p != "" {
-		d.pdfs = append(d.pdfs, p)
+	d.pdfs = append(d.pdfs, splitURLs(bibURL(first["pdf"]))...)
+	for _, k := range []string{"note", "annote"} {
+		if v := LaTeXToUnicode(first[k]); v != "" {
+			d.notes = append(d.notes, v)
+		}
 	}
 	d.doi = bibURL(first["doi"])
 	if v := first["keywords"]; v != "" {

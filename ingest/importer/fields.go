@@ -250,8 +250,9 @@ var bibTypes = map[string]string{
 }
 
 // typeFromWords reads an item type from the free "type of work" a record
-// may carry (RIS M3, BibTeX type = {Briefing}): "Briefing paper" is a
-// briefing, "Long read" a long-read. "" when nothing matches.
+// may carry (RIS M3, BibTeX type = {Briefing}, CSL genre): "Briefing
+// paper" is a briefing, "Long read" a long-read, "News" news (not
+// "Newsletter"). "" when nothing matches.
 func typeFromWords(s string) string {
 	s = strings.ToLower(evidence.NormalizeSpace(strings.Map(func(r rune) rune {
 		if unicode.IsLetter(r) {
@@ -274,6 +275,8 @@ func typeFromWords(s string) string {
 		return evidence.TypePodcast
 	case strings.Contains(s, "report"):
 		return evidence.TypeReport
+	case s == "news" || strings.HasPrefix(s, "news ") || strings.Contains(s, " news"):
+		return evidence.TypeNews
 	}
 	return ""
 }

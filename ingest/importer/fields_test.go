@@ -1,6 +1,7 @@
 package importer
 
 import (
+	"strings"
 	"testing"
 	"time"
 )
@@ -95,6 +96,7 @@ func TestTypeFromWords(t *testing.T) {
 		"Briefing paper": "briefing", "Long read": "long-read", "long-read": "long-read",
 		"Press release": "press-release", "Blog post": "blog", "Report": "report",
 		"Podcast episode": "podcast", "Journal Article": "", "": "",
+		"News": "news", "Latest news": "news", "News story": "news", "Newsletter": "", "News report": "report",
 	}
 	for in, want := range tests {
 		if got := typeFromWords(in); got != want {
@@ -107,18 +109,20 @@ func TestFormats(t *testing.T) {
 	for name, want := range map[string]Format{
 		"refs.jsonl": JSONL, "refs.NDJSON": JSONL, "kf.ris": RIS, "lib.bib": BibTeX,
 		`C:\refs\lib.BibTeX`: BibTeX, "refs.txt": "", "-": "", "ris": "",
+		"zotero.json": CSLJSON, "item.csl.json": CSLJSON, "ITEMS.JSON": CSLJSON, "json": "",
 	} {
 		got, ok := FormatOf(name)
 		if got != want || ok != (want != "") {
 			t.Errorf("FormatOf(%q) = %q, %v; want %q", name, got, ok, want)
 		}
 	}
-	for in, want := range map[string]Format{"jsonl": JSONL, "RIS": RIS, "bibtex": BibTeX, "bib": BibTeX, "ndjson": JSONL} {
+	for in, want := range map[string]Format{"jsonl": JSONL, "RIS": RIS, "bibtex": BibTeX, "bib": BibTeX, "ndjson": JSONL,
+		"csl-json": CSLJSON, "CSL": CSLJSON, "csljson": CSLJSON, "json": CSLJSON} {
 		if got, err := ParseFormat(in); err != nil || got != want {
 			t.Errorf("ParseFormat(%q) = %q, %v; want %q", in, got, err, want)
 		}
 	}
-	if _, err := ParseFormat("endnote"); err == nil {
-		t.Error("ParseFormat(endnote): no error")
+	if _, err := ParseFormat("endnote"); err == nil || !strings.Contains(err.Error(), "jsonl, ris, bibtex, csl-json") {
+		t.Errorf("ParseFormat(endnote): %v", err)
 	}
 }

@@ -1,5 +1,5 @@
 // Package importer reads the reference lists librarians already keep —
-// JSONL in the item JSON of the contract, RIS and BibTeX — into evidence
+// JSONL in the item JSON of the contract, RIS, BibTeX and CSL-JSON — into evidence
 // items, and saves them through the same canonical-URL dedupe as ingested
 // items (see Import).
 //
@@ -29,8 +29,8 @@ import (
 	"github.com/evidencetracker/evidence/ingest/urlnorm"
 )
 
-// MaxRecordBytes caps one JSONL line, one RIS line and one BibTeX entry. A
-// longer record is reported as bad and skipped.
+// MaxRecordBytes caps one JSONL line, one RIS line, one BibTeX entry and
+// one CSL-JSON item. A longer record is reported as bad and skipped.
 const MaxRecordBytes = 1 << 20
 
 // SummaryMax is the longest summary kept, in runes, as in the feed layer. A
@@ -38,8 +38,11 @@ const MaxRecordBytes = 1 << 20
 // the body (when the record has no body).
 const SummaryMax = 1000
 
+// maxNote is the longest note kept in a Record, in runes.
+const maxNote = 20000
+
 // LayerPrefix starts the provenance value of every field an import supplies:
-// "import:ris", "import:bibtex", "import:jsonl". A date known only to the
+// "import:ris", "import:bibtex", "import:jsonl", "import:csl-json". A date known only to the
 // year or month says so: "import:ris (year only)".
 const LayerPrefix = "import:"
 
@@ -51,23 +54,32 @@ const (
 	JSONL  Format = "jsonl"
 	RIS    Format = "ris"
 	BibTeX Format = "bibtex"
+	// CSLJSON is CSL-JSON: an array of CSL items (or items one after
+	// another), as Zotero, citation.js and citeproc read and write.
+	CSLJSON Format = "csl-json"
 )
+
+// formatList names the formats in messages.
+const formatList = "jsonl, ris, bibtex, csl-json"
 
 // ParseFormat reads a format name as given to --format.
 func ParseFormat(s string) (Format, error) {
 	switch f := Format(strings.ToLower(strings.TrimSpace(s))); f {
-	case JSONL, RIS, BibTeX:
+	case JSONL, RIS, BibTeX, CSLJSON:
 		return f, nil
 	case "bib":
 		return BibTeX, nil
 	case "ndjson":
 		return JSONL, nil
+	case "csljson", "csl", "json":
+		return CSLJSON, nil
 	}
-	return "", fmt.Errorf("importer: format %q is not one of jsonl, ris, bibtex: %w", s, evidence.ErrInvalid)
+	return "", fmt.Errorf("importer: format %q is not one of %s: %w", s, formatList, evidence.ErrInvalid)
 }
 
 // FormatOf guesses a file's format from its extension: .jsonl/.ndjson,
-// .ris, .bib/.bibtex (any case). ok is false for any other name.
+// .ris, .bib/.bibtex, .json (CSL-JSON, so .csl.json too), any case. ok is
+// false for any other name.
 func FormatOf(name string) (f Format, ok bool) {
 	switch strings.ToLower(path.Ext(strings.ReplaceAll(name, `\`, "/"))) {
 	case ".jsonl", ".ndjson":
@@ -76,6 +88,8 @@ func FormatOf(name string) (f Format, ok bool) {
 		return RIS, true
 	case ".bib", ".bibtex":
 		return BibTeX, true
+	case ".json":
+		return CSLJSON, true
 	}
 	return "", false
 }
@@ -93,6 +107,11 @@ type Record struct {
 	// DOIURL is the DOI's resolver URL, https://doi.org/<doi> with the DOI
 	// in the case the record wrote it, generically normalised.
 	DOIURL string
+	// Notes are the record's free-text notes as plain text, one per note
+	// (RIS N1 lines, a BibTeX note or annote, the lines of a CSL note).
+	// Import does not store them; they are read for what comes next
+	// (collections' notes) and checked by the exports' round-trip tests.
+	Notes []string
 	// Err says why the record cannot be imported; Item is then partial.
 	Err error
 }
@@ -121,8 +140,10 @@ func Parse(r io.Reader, f Format, fn func(Record) error) error {
 		return ParseRIS(r, fn)
 	case BibTeX:
 		return ParseBibTeX(r, fn)
+	case CSLJSON:
+		return ParseCSLJSON(r, fn)
 	}
-	return fmt.Errorf("importer: format %q is not one of jsonl, ris, bibtex: %w", f, evidence.ErrInvalid)
+	return fmt.Errorf("importer: format %q is not one of %s: %w", f, formatList, evidence.ErrInvalid)
 }
 
 // badRecord is the error of a record that cannot be used. It wraps
@@ -169,7 +190,8 @@ type draft struct {
 	cites      []evidence.Cite // JSONL only
 	source     string          // JSONL only
 	firstSeen  time.Time       // JSONL only
-	problems   []string        // fatal problems found while reading
+	notes      []string
+	problems   []string // fatal problems found while reading
 }
 
 // record checks the draft and builds the item.
@@ -326,6 +348,12 @@ func (d *draft) record() Record {
 	} {
 		if ok {
 			it.Provenance[field] = layer
+		}
+	}
+
+	for _, n := range d.notes {
+		if n = clip(text.PlainText(n), maxNote); n != "" {
+			rec.Notes = append(rec.Notes, n)
 		}
 	}
 

@@ -31,12 +31,14 @@ type jsonRecord struct {
 	Categories []string        `json:"categories"`
 	PDFURLs    []string        `json:"pdf_urls"`
 	Cites      []evidence.Cite `json:"cites"`
+	DOI        string          `json:"doi"`
 	Body       string          `json:"body"`
 }
 
 // ParseJSONL reads one item JSON object per line (blank lines are skipped)
-// and calls fn with each. Names are the contract's. title is required, and
-// url, or failing that a cite with a doi: the record then stands for
+// and calls fn with each. Names are the contract's, and doi (the item's
+// own DOI, as `show --json` prints it). title is required, and url, or
+// failing that a doi or a cite with a doi: the record then stands for
 // https://doi.org/<doi>. type must be one of the item types. published and updated
 // take RFC 3339, or a date alone ("2024-03-05", "2024-03", "2024"; the
 // provenance then notes the precision). topics and categories both become
@@ -117,7 +119,8 @@ func parseJSONLine(line []byte, n int) (rec Record, object, truncated bool) {
 		cites: jr.Cites, source: strings.TrimSpace(jr.Source),
 	}
 	d.categories = append(slices.Clone(jr.Categories), jr.Topics...)
-	if strings.TrimSpace(jr.URL) == "" {
+	d.doi = strings.TrimSpace(jr.DOI)
+	if strings.TrimSpace(jr.URL) == "" && d.doi == "" {
 		// A record without a URL stands for its DOI, if it cites one.
 		for _, c := range jr.Cites {
 			if c.DOI != "" {

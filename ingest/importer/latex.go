@@ -29,6 +29,7 @@ var symbols = map[string]string{
 	"textendash": "–", "textemdash": "—", "ldots": "…", "dots": "…", "textellipsis": "…",
 	"textquoteleft": "‘", "textquoteright": "’", "textquotedblleft": "“", "textquotedblright": "”",
 	"textasciitilde": "~", "textasciicircum": "^", "textbackslash": "\\", "textbar": "|",
+	"textbraceleft": "{", "textbraceright": "}",
 	"textless": "<", "textgreater": ">", "textregistered": "®", "texttrademark": "™",
 	"copyright": "©", "textcopyright": "©", "pounds": "£", "textsterling": "£", "euro": "€",
 	"texteuro": "€", "S": "§", "P": "¶", "dag": "†", "textdagger": "†", "textdegree": "°",

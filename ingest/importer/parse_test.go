@@ -26,6 +26,7 @@ type goldenRecord struct {
 	DOI   string         `json:"doi,omitempty"`
 	Item  *evidence.Item `json:"item,omitempty"`
 	Links []string       `json:"links,omitempty"`
+	Notes []string       `json:"notes,omitempty"`
 }
 
 func parseAll(t *testing.T, f Format, in []byte) []Record {
@@ -50,6 +51,7 @@ func TestParseGolden(t *testing.T) {
 		{"references.ris", RIS, 4, 4},
 		{"references.bib", BibTeX, 5, 3},
 		{"items.jsonl", JSONL, 3, 6},
+		{"references.csl.json", CSLJSON, 6, 4},
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
@@ -71,7 +73,7 @@ func TestParseGolden(t *testing.T) {
 				} else {
 					good++
 					it := r.Item
-					g.Item, g.Links = &it, it.Links
+					g.Item, g.Links, g.Notes = &it, it.Links, r.Notes
 				}
 				out = append(out, g)
 			}

@@ -40,6 +40,8 @@ func formatName(f Format) string {
 		return "BibTeX"
 	case JSONL:
 		return "JSONL"
+	case CSLJSON:
+		return "CSL-JSON"
 	}
 	return string(f)
 }
@@ -52,6 +54,8 @@ func expectedRecord(f Format) string {
 		return "@type{key, ...}"
 	case JSONL:
 		return "one JSON object per line"
+	case CSLJSON:
+		return `a JSON array of CSL items, [{"type": …, "title": …, "URL": …}]`
 	}
 	return "records"
 }

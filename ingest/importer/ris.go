@@ -29,7 +29,7 @@ type risRecord struct {
 // authors ("Last, First" becomes "First Last"), PY/Y1/DA dates (the most
 // precise wins), AB/N2 summary, UR/LK/L2 URL, L1/L4 documents, DO DOI, KW
 // keywords (categories), M3 type of work ("Briefing paper" makes a
-// briefing). Lines that do not start with a tag continue the field before
+// briefing), N1 notes (Record.Notes). Lines that do not start with a tag continue the field before
 // them. A PY, Y1 or DA without a 4-digit year ("PY  - 20", "n.d.") makes
 // its record bad, naming the line; free text with one ("Spring 2019") gives
 // the year. Text outside records is reported once per run of
@@ -202,6 +202,8 @@ func (r *risRecord) record() Record {
 			d.pdfs = append(d.pdfs, splitURLs(v)...)
 		case "KW":
 			d.categories = append(d.categories, splitKeywords(v, false)...)
+		case "N1":
+			d.notes = append(d.notes, v)
 		}
 	}
 	d.typ = risTypes[strings.ToUpper(first["TY"])]
@@ -234,11 +236,52 @@ func firstOf(m map[string]string, keys ...string) string {
 	return ""
 }
 
-// splitURLs splits a field that may hold several URLs (separated by white
-// space or semicolons).
+// splitURLs splits a field that may hold several URLs, separated by white
+// space or by semicolons. A semicolon splits only where another URL
+// (scheme://) follows it or at the end of a URL: "https://a.org/x;y=1"
+// is one URL.
 func splitURLs(s string) []string {
-	return strings.FieldsFunc(s, func(r rune) bool { return r == ';' || r == ' ' || r == '\t' })
+	var out []string
+	for _, f := range strings.Fields(s) {
+		for f != "" {
+			i := nextURLSep(f)
+			if i < 0 {
+				out = append(out, f)
+				break
+			}
+			if i > 0 {
+				out = append(out, f[:i])
+			}
+			f = f[i+1:]
+		}
+	}
+	return out
 }
+
+// nextURLSep returns the index of the first semicolon in f that separates
+// URLs: followed by a scheme and "://", by another semicolon or by nothing;
+// -1 if there is none.
+func nextURLSep(f string) int {
+	for i := 0; i < len(f); i++ {
+		if f[i] != ';' {
+			continue
+		}
+		rest := f[i+1:]
+		if rest == "" || rest[0] == ';' || i == 0 {
+			return i
+		}
+		j := 0
+		for j < len(rest) && (isLetterByte(rest[j]) || (j > 0 && (rest[j] >= '0' && rest[j] <= '9' || rest[j] == '+' || rest[j] == '-' || rest[j] == '.'))) {
+			j++
+		}
+		if j > 0 && strings.HasPrefix(rest[j:], "://") {
+			return i
+		}
+	}
+	return -1
+}
+
+func isLetterByte(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }
 
 // risDate reads an RIS date field: parseDate's forms, else the year of a
 // free text holding one ("Spring 2020"); precNone without a 4-digit year.

@@ -156,6 +156,17 @@ func TestParseJSONL(t *testing.T) {
 	}
 }
 
+// TestParseJSONLDOI: the item's own doi, as show --json prints it, is the
+// record's DOI; without a url the record stands for it.
+func TestParseJSONLDOI(t *testing.T) {
+	recs := parseAll(t, JSONL, []byte(`{"title":"A","url":"https://www.kingsfund.org.uk/a","doi":"10.1000/ABC"}`+"\n"+
+		`{"title":"B","doi":"doi:10.1000/b","cites":[{"doi":"10.2000/other"}]}`+"\n"))
+	if len(recs) != 2 || recs[0].DOI != "10.1000/abc" || recs[0].Item.URL != "https://www.kingsfund.org.uk/a" ||
+		recs[1].DOI != "10.1000/b" || recs[1].Item.URL != "https://doi.org/10.1000/b" {
+		t.Errorf("records %+v", recs)
+	}
+}
+
 func TestParseStopsAndReadErrors(t *testing.T) {
 	stop := errors.New("stop")
 	for _, f := range []Format{JSONL, RIS, BibTeX} {
