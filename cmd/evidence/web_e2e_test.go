@@ -5,6 +5,8 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -69,5 +71,50 @@ func checkWebOverServe(t *testing.T, h *harness, s *runningServe) {
 	}
 	if code, body := get("/items/" + hostile.Hits[0].ID + ".ris"); code != 200 || !strings.HasPrefix(body, "TY  - ") {
 		t.Errorf("RIS = %d %q", code, body)
+	}
+
+	// The cite-as downloads of an appraised report round-trip through
+	// evidence import: into an empty data dir each gives back one item with
+	// the same title, URL and authors.
+	var rep doc
+	if code := h.runJSON(&rep, "search", "recovery public mental health", "--source", "centre-for-mental-health", "--limit", "1", "--json"); code != 0 || len(rep.Hits) != 1 {
+		t.Fatalf("the ImROC briefing: exit %d, %+v", code, rep)
+	}
+	var orig struct {
+		Title   string   `json:"title"`
+		URL     string   `json:"url"`
+		Authors []string `json:"authors"`
+	}
+	if code := h.runJSON(&orig, "show", rep.Hits[0].ID, "--json"); code != 0 {
+		t.Fatal("show the briefing")
+	}
+	for _, ext := range []string{".ris", ".bib", ".csl.json"} {
+		code, body := get("/items/" + rep.Hits[0].ID + ext)
+		if code != 200 {
+			t.Fatalf("GET %s = %d", ext, code)
+		}
+		file := filepath.Join(t.TempDir(), "cite"+ext)
+		if err := os.WriteFile(file, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		fresh := *h
+		fresh.data = t.TempDir()
+		if out, code := fresh.run("import", file, "--json"); code != 0 {
+			t.Fatalf("import %s: exit %d\n%s\n%s", ext, code, out, body)
+		}
+		var back struct {
+			Total int `json:"total"`
+			Hits  []struct {
+				Title   string   `json:"title"`
+				URL     string   `json:"url"`
+				Authors []string `json:"authors"`
+			} `json:"hits"`
+		}
+		if code := fresh.runJSON(&back, "search", "", "--json"); code != 0 || back.Total != 1 {
+			t.Fatalf("%s imported %d items, want 1", ext, back.Total)
+		}
+		if got := back.Hits[0]; got.Title != orig.Title || got.URL != orig.URL || !slices.Equal(got.Authors, orig.Authors) {
+			t.Errorf("%s round trip = %+v, want %+v", ext, got, orig)
+		}
 	}
 }
