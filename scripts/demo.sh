@@ -62,3 +62,4 @@ head -40 "$DATA/digest-$week.txt"
 echo "   … the whole digest: $DATA/digest-$week.html and $DATA/digest-$week.txt"
 echo
 echo "Demo data kept in $DATA: try  $BIN --data $DATA search \"social prescribing\" --json"
+echo "Browse it:  $BIN --data $DATA serve   then open http://127.0.0.1:8080/ (search, items, topics, /api/v1/openapi.json)"
