@@ -23,7 +23,7 @@ import (
 	"github.com/evidencetracker/evidence"
 )
 
-//go:embed templates/*.html
+//go:embed templates/*.html templates/partials/*.html
 var templateFS embed.FS
 
 //go:embed static
@@ -55,6 +55,13 @@ type Options struct {
 	Metrics Metrics
 	// Public lets anonymous readers search and read (web.public).
 	Public bool
+	// The librarians' workbench; each nil leaves its pages out.
+	Collections     Collections
+	Saved           SavedSearches
+	Curation        Curation
+	SubscriberAdmin SubscriberAdmin
+	// SourcesOPML writes the configured sources as OPML (/sources.opml).
+	SourcesOPML func(ctx context.Context) ([]byte, error)
 	// Health reports the /healthz document and whether all is well.
 	Health func(ctx context.Context) (doc any, ok bool)
 	// BaseURL is web.base_url: canonical links, and whether cookies are Secure.
@@ -102,7 +109,7 @@ func New(opts Options) (*Server, error) {
 		"sub":   func(a, b int) int { return a - b },
 		"add":   func(a, b int) int { return a + b },
 		"lower": strings.ToLower,
-	}).ParseFS(templateFS, "templates/layout.html", "templates/choices.html")
+	}).ParseFS(templateFS, "templates/layout.html", "templates/choices.html", "templates/partials/*.html")
 	if err != nil {
 		return nil, fmt.Errorf("web: templates: %w", err)
 	}
@@ -139,8 +146,12 @@ func (s *Server) routes() {
 	s.metricsRoutes(m)
 	if s.opts.Catalog != nil {
 		s.catalogRoutes(m)
+		s.collectionRoutes(m)
+		s.savedRoutes(m)
+		s.opmlRoutes(m)
 		s.apiRoutes(m)
 	}
+	s.draftRoutes(m)
 	m.Handle("GET /static/", s.static())
 	if s.opts.Subscriptions != nil {
 		m.HandleFunc("GET /subscribe", s.subscribeForm)
