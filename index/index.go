@@ -31,6 +31,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -144,6 +145,9 @@ type Index struct {
 	// writeMu serialises batches so each gets the next generation.
 	writeMu sync.Mutex
 	gen     uint64
+	// published is gen as readers may see it (Generation), set after
+	// each commit without taking writeMu.
+	published atomic.Uint64
 
 	spec        *spec
 	planner     *planner
@@ -456,6 +460,7 @@ func (x *Index) open(lockTimeout time.Duration) (err error) {
 	}
 	x.bi = bi
 	x.gen = gen
+	x.published.Store(gen)
 	x.log.Debug("index opened", "path", x.path)
 	return nil
 }
@@ -530,6 +535,11 @@ func (x *Index) checkGeneration(bi bleve.Index) (uint64, error) {
 	return gen, nil
 }
 
+// Generation is the number of the index's last committed batch: it changes
+// whenever a document is added, changed or deleted, so a cache of search
+// results can tell whether it is out of date.
+func (x *Index) Generation() uint64 { return x.published.Load() }
+
 // commit writes b as the next generation, with the length statistics of
 // its documents (nil for none).
 func (x *Index) commit(b *bleve.Batch, delta *lengthStats) error {
@@ -548,6 +558,7 @@ func (x *Index) commit(b *bleve.Batch, delta *lengthStats) error {
 	}
 	done()
 	x.gen = next
+	x.published.Store(next)
 	tmp := filepath.Join(x.path, generationFile+".tmp")
 	if err := os.WriteFile(tmp, []byte(strconv.FormatUint(next, 10)+"\n"), 0o600); err != nil {
 		return fmt.Errorf("record generation: %w", err)

@@ -44,6 +44,9 @@ type Catalog struct {
 	SourceRows func(ctx context.Context) ([]evidence.SourceRow, error)
 	// ObserveSearch, if set, is told how long each search took.
 	ObserveSearch func(took time.Duration)
+	// Cache, if set, keeps recent results (a server's; the CLI has none).
+	// It needs an Index that reports its Generation.
+	Cache *SearchCache
 	Logger        *slog.Logger
 }
 
@@ -72,14 +75,30 @@ func (c *Catalog) Search(ctx context.Context, req evidence.SearchRequest) (evide
 		return evidence.SearchResults{}, fmt.Errorf("sort %q: want relevance or newest: %w", req.Sort, evidence.ErrInvalid)
 	}
 	start := time.Now()
+	defer func() {
+		if c.ObserveSearch != nil {
+			c.ObserveSearch(time.Since(start))
+		}
+	}()
+	req.Limit = limit
+	if g, ok := c.Index.(interface{ Generation() uint64 }); ok && c.Cache != nil {
+		// The search is shared by whoever asks for it meanwhile: it must
+		// not end because the first asker went away.
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+		defer cancel()
+		return c.Cache.get(req, g.Generation(), func() (evidence.SearchResults, error) { return c.search(sctx, req) })
+	}
+	return c.search(ctx, req)
+}
+
+// search runs a validated request against the index and the store.
+func (c *Catalog) search(ctx context.Context, req evidence.SearchRequest) (evidence.SearchResults, error) {
+	limit := req.Limit
 	res, err := c.Index.Search(ctx, index.Query{
 		Text: req.Text, Sources: req.Sources, Types: req.Types, Topics: req.Topics,
 		From: req.From, To: req.To, Limit: limit, Offset: req.Offset, Sort: req.Sort,
 		NoFacets: req.NoFacets, Months: req.Months,
 	})
-	if c.ObserveSearch != nil {
-		c.ObserveSearch(time.Since(start))
-	}
 	var qerr *querylang.Error
 	if errors.As(err, &qerr) {
 		return evidence.SearchResults{}, &evidence.QueryError{Query: req.Text, Column: qerr.Column(), Message: qerr.Msg, Near: near(qerr)}

@@ -42,8 +42,10 @@ type searchParams struct {
 	Q                      string
 	Sources, Types, Topics []string
 	Year                   string
-	Sort                   string
-	Page                   int
+	// From and To bound the published date (YYYY-MM-DD, inclusive).
+	From, To string
+	Sort     string
+	Page     int
 }
 
 // badRequest is a search the URL asks for that cannot be run; Field says
@@ -58,6 +60,7 @@ func parseSearch(v url.Values, pageKey string) (searchParams, error) {
 	p := searchParams{
 		Q: strings.TrimSpace(v.Get("q")), Sources: clean(v["source"]), Types: clean(v["type"]),
 		Topics: clean(v["topic"]), Year: strings.TrimSpace(v.Get("year")), Sort: v.Get("sort"), Page: 1,
+		From: strings.TrimSpace(v.Get("from")), To: strings.TrimSpace(v.Get("to")),
 	}
 	if !utf8.ValidString(p.Q) {
 		return p, &badRequest{"q", "the query is not valid UTF-8 text"}
@@ -80,6 +83,23 @@ func parseSearch(v url.Values, pageKey string) (searchParams, error) {
 		if err != nil || y < 1900 || y > 2200 {
 			return p, &badRequest{"year", fmt.Sprintf("%q is not a year like 2024", truncate(p.Year, 20))}
 		}
+	}
+	var from, to time.Time
+	for _, d := range []struct {
+		key, val string
+		t        *time.Time
+	}{{"from", p.From, &from}, {"to", p.To, &to}} {
+		if d.val == "" {
+			continue
+		}
+		t, err := time.Parse(time.DateOnly, d.val)
+		if err != nil || t.Year() < 1900 || t.Year() > 2200 {
+			return p, &badRequest{d.key, fmt.Sprintf("%q is not a date like 2024-01-31", truncate(d.val, 20))}
+		}
+		*d.t = t
+	}
+	if p.From != "" && p.To != "" && to.Before(from) {
+		return p, &badRequest{"to", fmt.Sprintf("%s is before %s", p.To, p.From)}
 	}
 	switch p.Sort {
 	case "", "relevance", "newest":
@@ -126,6 +146,16 @@ func (p searchParams) request(limit, offset int) evidence.SearchRequest {
 		to := time.Date(y, 12, 31, 23, 59, 59, 0, time.UTC)
 		req.From, req.To = &from, &to
 	}
+	// Explicit dates narrow the year further (both apply).
+	if t, err := time.Parse(time.DateOnly, p.From); err == nil && (req.From == nil || t.After(*req.From)) {
+		req.From = &t
+	}
+	if t, err := time.Parse(time.DateOnly, p.To); err == nil {
+		t = t.Add(24*time.Hour - time.Second)
+		if req.To == nil || t.Before(*req.To) {
+			req.To = &t
+		}
+	}
 	return req
 }
 
@@ -147,6 +177,12 @@ func (p searchParams) values() url.Values {
 	if p.Year != "" {
 		v.Set("year", p.Year)
 	}
+	if p.From != "" {
+		v.Set("from", p.From)
+	}
+	if p.To != "" {
+		v.Set("to", p.To)
+	}
 	if p.Sort != "" {
 		v.Set("sort", p.Sort)
 	}
@@ -165,7 +201,7 @@ func (p searchParams) URL(path string) string {
 }
 
 func (p searchParams) filtered() bool {
-	return len(p.Sources)+len(p.Types)+len(p.Topics) > 0 || p.Year != ""
+	return len(p.Sources)+len(p.Types)+len(p.Topics) > 0 || p.Year != "" || p.From != "" || p.To != ""
 }
 
 // with returns a copy of p with one facet value added or removed (and
@@ -390,6 +426,18 @@ func (v *searchView) fill(s *Server, res evidence.SearchResults) {
 		for _, x := range appliedValues(p, ft.name) {
 			v.Applied = append(v.Applied, appliedFilter{Facet: ft.title, Label: s.facetLabel(ft.name, x), RemoveURL: p.toggle(ft.name, x).URL("/search")})
 		}
+	}
+	if p.From != "" || p.To != "" {
+		q := p
+		q.From, q.To, q.Page = "", "", 1
+		label := "from " + p.From + " to " + p.To
+		switch {
+		case p.To == "":
+			label = "from " + p.From
+		case p.From == "":
+			label = "to " + p.To
+		}
+		v.Applied = append(v.Applied, appliedFilter{Facet: "Published", Label: label, RemoveURL: q.URL("/search")})
 	}
 	if p.filtered() {
 		v.ClearURL = searchParams{Q: p.Q, Sort: p.Sort}.URL("/search")

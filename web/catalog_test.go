@@ -299,6 +299,10 @@ func TestSearchPage(t *testing.T) {
 		{"past the end", "/search?q=care&page=40", 404, []string{"past the last page"}},
 		{"bad sort", "/search?q=care&sort=oldest", 400, []string{"not a sort order"}},
 		{"bad year", "/search?year=soon", 400, []string{"not a year"}},
+		{"dates", "/search?q=&from=2025-01-01&to=2025-12-31", 200, []string{"<strong>2</strong> items", "Published: from 2025-01-01 to 2025-12-31"}},
+		{"from only", "/search?q=&from=2026-10-05", 200, []string{"<strong>2</strong> items", "Published: from 2026-10-05"}},
+		{"bad date", "/search?from=yesterday", 400, []string{"not a date"}},
+		{"to before from", "/search?from=2025-01-01&to=2024-01-01", 400, []string{"is before"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			code, body, _ := fx.get(t, tc.path)

@@ -166,6 +166,9 @@ func (a *app) buildWebServer(cfg *config.Config, st *store.Store, ix *index.Inde
 	m := metrics.New(metrics.Options{Stats: serveStats{st: st, ix: ix}, Logger: a.logger()})
 	cat := a.catalog(cfg, st, ix)
 	cat.ObserveSearch = func(d time.Duration) { m.ObserveSearch("web", d) }
+	// Repeated searches (the home page, popular queries, result pages)
+	// are answered from memory; results may lag an ingest by 30 s.
+	cat.Cache = &service.SearchCache{Size: 512, MaxStale: 30 * time.Second}
 	w, err := web.New(web.Options{
 		Subscriptions: subs, Digests: digests, Health: health, Metrics: m, Catalog: cat,
 		Accounts: a.accounts(cfg, st), Public: cfg.Web.Public,
