@@ -31,6 +31,7 @@ type benchHTTPFlags struct {
 	feed, med      string
 	cache          string
 	rebuild        bool
+	noCache        bool
 	json           bool
 }
 
@@ -57,6 +58,10 @@ indexed in batches, so writes contend with the searches; the table shows
 both runs side by side. The data dir is then a throw-away copy, so the
 cache keeps its N items.
 
+The server keeps recent search results as serve does (fresh for the
+index's generation, up to 30 s stale while an ingest writes); --no-cache
+turns that off, so every request searches the index.
+
 An endpoint that answers 404 fails the benchmark at once ("route not
 served"): the server does not route it.`,
 		Example: `  evidence bench http --items 10000 --duration 10s
@@ -74,6 +79,7 @@ served"): the server does not route it.`,
 	fl.StringVar(&f.med, "med", "../shared/eval/med/docs.jsonl", "MED documents giving more text; skipped if missing")
 	fl.StringVar(&f.cache, "cache", "", "directory keeping the generated data dirs (default the user cache directory's evidence/bench-http)")
 	fl.BoolVar(&f.rebuild, "rebuild", false, "build the data dir again even if the cache has it")
+	fl.BoolVar(&f.noCache, "no-cache", false, "turn off the server's search results cache (every request searches the index)")
 	fl.BoolVar(&f.json, "json", false, "print one JSON document on stdout")
 	return cmd
 }
@@ -161,6 +167,9 @@ func (a *app) benchHTTP(ctx context.Context, f *benchHTTPFlags, wrap func(http.H
 		return nil, err
 	}
 	defer ws.close()
+	if f.noCache {
+		ws.catalog.Cache = nil
+	}
 	handler := ws.web.Handler()
 	if wrap != nil {
 		handler = wrap(handler)

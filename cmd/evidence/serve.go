@@ -152,6 +152,7 @@ type webServer struct {
 	web     *web.Server
 	digests *service.Digests
 	metrics *metrics.Metrics
+	catalog *service.Catalog
 	close   func() // releases the SMTP connection if one was opened
 }
 
@@ -178,7 +179,7 @@ func (a *app) buildWebServer(cfg *config.Config, st *store.Store, ix *index.Inde
 		closeMail()
 		return nil, err
 	}
-	return &webServer{web: w, digests: digests, metrics: m, close: closeMail}, nil
+	return &webServer{web: w, digests: digests, metrics: m, catalog: cat, close: closeMail}, nil
 }
 
 // newHTTPServer is serve's HTTP server (its timeouts and limits) for h.
