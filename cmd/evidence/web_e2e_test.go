@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -97,6 +98,7 @@ func checkWebOverServe(t *testing.T, h *harness, s *runningServe) {
 		if err := os.WriteFile(file, []byte(body), 0o644); err != nil {
 			t.Fatal(err)
 		}
+		citeParse(t, file, map[string]string{".ris": "ris", ".bib": "bibtex", ".csl.json": "csl-json"}[ext], orig.Title)
 		fresh := *h
 		fresh.data = t.TempDir()
 		if out, code := fresh.run("import", file, "--json"); code != 0 {
@@ -116,5 +118,35 @@ func checkWebOverServe(t *testing.T, h *harness, s *runningServe) {
 		if got := back.Hits[0]; got.Title != orig.Title || got.URL != orig.URL || !slices.Equal(got.Authors, orig.Authors) {
 			t.Errorf("%s round trip = %+v, want %+v", ext, got, orig)
 		}
+	}
+}
+
+// citeParse reads a served citation with citation.js (the stand-in for
+// Zotero's importers, see export/testdata/citeparse.mjs) and checks it
+// gives one reference with the title. Without node or the modules it says
+// how to install them and skips the check, except on CI, which has them.
+func citeParse(t *testing.T, file, format, title string) {
+	t.Helper()
+	node, err := exec.LookPath("node")
+	modules, _ := filepath.Abs(filepath.Join("..", "..", "testdata", "npm", "node_modules"))
+	if _, merr := os.Stat(filepath.Join(modules, "@citation-js", "core")); err != nil || merr != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("node or citation.js missing on CI (.ci/run installs them): %v %v", err, merr)
+		}
+		t.Logf("citation.js check skipped: install node and run (cd testdata/npm && npm ci)")
+		return
+	}
+	script, _ := filepath.Abs(filepath.Join("..", "..", "export", "testdata", "citeparse.mjs"))
+	cmd := exec.Command(node, script, file, format)
+	cmd.Env = append(os.Environ(), "CITEPARSE_NODE_MODULES="+modules)
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("citation.js could not read the served %s: %v", format, err)
+	}
+	var refs []struct {
+		Title string `json:"title"`
+	}
+	if err := json.Unmarshal(out, &refs); err != nil || len(refs) != 1 || refs[0].Title != title {
+		t.Errorf("citation.js read the served %s as %s (err %v), want one reference titled %q", format, out, err, title)
 	}
 }
