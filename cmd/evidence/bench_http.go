@@ -59,8 +59,10 @@ both runs side by side. The data dir is then a throw-away copy, so the
 cache keeps its N items.
 
 The server keeps recent search results as serve does (fresh for the
-index's generation, up to 30 s stale while an ingest writes); --no-cache
-turns that off, so every request searches the index.
+index's generation, up to 30 s stale while an ingest writes): the runs
+are preceded by a warm-up that requests every path once, one at a time,
+and its time per request is reported as the cold cost. --no-cache turns
+the cache (and the warm-up) off, so every request searches the index.
 
 An endpoint that answers 404 fails the benchmark at once ("route not
 served"): the server does not route it.`,
@@ -190,7 +192,7 @@ func (a *app) benchHTTP(ctx context.Context, f *benchHTTPFlags, wrap func(http.H
 
 	opts := bench.HTTPOptions{
 		BaseURL: "http://" + ln.Addr().String(), Clients: f.clients, Duration: f.duration,
-		Items: f.items, Progress: say,
+		Items: f.items, Progress: say, Warm: !f.noCache,
 	}
 	if f.ingest {
 		live := &bench.LiveIngest{Store: st, Corpus: corpus, Start: f.items,

@@ -20,6 +20,9 @@ func (r *HTTPReport) WriteTable(w io.Writer) error {
 		fmt.Fprintf(w, " in %.0fs", r.BuildS)
 	}
 	fmt.Fprintf(w, "), %d clients, %gs a run\n", r.Clients, r.DurationS)
+	if r.WarmRequests > 0 {
+		fmt.Fprintf(w, "warm-up: %d requests one at a time in %.1fs (%.0f ms each, cold)\n", r.WarmRequests, r.WarmS, 1000*r.WarmS/float64(r.WarmRequests))
+	}
 	fmt.Fprintf(w, "memory: %s\n\n", r.MemoryMethod)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	head := fmt.Sprintf("%-18s\t%-18s\t", "", "")
