@@ -46,8 +46,8 @@ type Catalog struct {
 	ObserveSearch func(took time.Duration)
 	// Cache, if set, keeps recent results (a server's; the CLI has none).
 	// It needs an Index that reports its Generation.
-	Cache *SearchCache
-	Logger        *slog.Logger
+	Cache  *SearchCache
+	Logger *slog.Logger
 }
 
 func (c *Catalog) log() *slog.Logger {
@@ -82,11 +82,9 @@ func (c *Catalog) Search(ctx context.Context, req evidence.SearchRequest) (evide
 	}()
 	req.Limit = limit
 	if g, ok := c.Index.(interface{ Generation() uint64 }); ok && c.Cache != nil {
-		// The search is shared by whoever asks for it meanwhile: it must
-		// not end because the first asker went away.
-		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
-		defer cancel()
-		return c.Cache.get(req, g.Generation(), func() (evidence.SearchResults, error) { return c.search(sctx, req) })
+		// The search is shared by whoever asks for it meanwhile (the
+		// cache gives it a context of its own).
+		return c.Cache.get(req, g.Generation(), func(ctx context.Context) (evidence.SearchResults, error) { return c.search(ctx, req) })
 	}
 	return c.search(ctx, req)
 }

@@ -2,6 +2,7 @@ package service
 
 import (
 	"container/list"
+	"context"
 	"encoding/json"
 	"sync"
 	"time"
@@ -12,24 +13,31 @@ import (
 // SearchCache keeps recent search results for a server, so the pages and
 // the API answer repeated searches (the home page, a popular query, the
 // pages of a result list) without searching again. An entry is fresh while
-// the index's generation is the one it was computed at; after the index
-// changes it may still be served for MaxStale (the lag a reader can see
-// while an ingest writes), while concurrent requests for the same search
-// compute it once.
+// the index's generation is the one it was computed at, or for MaxStale
+// after it was computed. Once the index has changed and MaxStale has
+// passed, the entry is still served (for up to MaxAge) while one search in
+// the background brings it up to date, so an ingest never makes readers
+// wait; concurrent requests for a search not yet cached compute it once.
 type SearchCache struct {
 	// Size is how many searches are kept (least recently used go first).
 	Size int
-	// MaxStale is how long a result may be served after the index changed.
+	// MaxStale is how long a result is served without looking at the
+	// index's generation.
 	MaxStale time.Duration
+	// MaxAge is the oldest result served while it is refreshed in the
+	// background (default 5 minutes); an older one is searched again
+	// before answering.
+	MaxAge time.Duration
 	// Now is the clock (default time.Now).
 	Now func() time.Time
 
-	mu       sync.Mutex
-	lru      *list.List
-	byKey    map[string]*list.Element
-	inflight map[string]*searchCall
-	hits     uint64
-	misses   uint64
+	mu        sync.Mutex
+	lru       *list.List
+	byKey     map[string]*list.Element
+	inflight  map[string]*searchCall
+	hits      uint64
+	misses    uint64
+	refreshes uint64
 }
 
 type cacheEntry struct {
@@ -64,12 +72,28 @@ func cacheKey(req evidence.SearchRequest) (string, bool) {
 	return string(b), err == nil
 }
 
+func (c *SearchCache) maxAge() time.Duration {
+	if c.MaxAge <= 0 {
+		return 5 * time.Minute
+	}
+	return c.MaxAge
+}
+
+// refreshTimeout bounds a search made for the cache.
+const refreshTimeout = 30 * time.Second
+
 // get returns the result for req at generation gen, computing it with
-// search when there is none fresh enough.
-func (c *SearchCache) get(req evidence.SearchRequest, gen uint64, search func() (evidence.SearchResults, error)) (evidence.SearchResults, error) {
+// search when there is none fresh enough. search gets a context of its
+// own (it may outlive the request that started it).
+func (c *SearchCache) get(req evidence.SearchRequest, gen uint64, search func(context.Context) (evidence.SearchResults, error)) (evidence.SearchResults, error) {
+	run := func() (evidence.SearchResults, error) {
+		ctx, cancel := context.WithTimeout(context.Background(), refreshTimeout)
+		defer cancel()
+		return search(ctx)
+	}
 	key, ok := cacheKey(req)
 	if !ok || c.Size <= 0 {
-		return search()
+		return run()
 	}
 	c.mu.Lock()
 	if c.lru == nil {
@@ -77,9 +101,23 @@ func (c *SearchCache) get(req evidence.SearchRequest, gen uint64, search func() 
 	}
 	if el, ok := c.byKey[key]; ok {
 		e := el.Value.(*cacheEntry)
-		if e.gen == gen || c.now().Sub(e.at) < c.MaxStale {
+		age := c.now().Sub(e.at)
+		if e.gen == gen || age < c.MaxStale {
 			c.lru.MoveToFront(el)
 			c.hits++
+			c.mu.Unlock()
+			return e.res, nil
+		}
+		if age < c.maxAge() {
+			// Out of date: answer with it, and bring it up to date once.
+			c.lru.MoveToFront(el)
+			c.hits++
+			if _, busy := c.inflight[key]; !busy {
+				call := &searchCall{done: make(chan struct{})}
+				c.inflight[key] = call
+				c.refreshes++
+				go c.fill(key, gen, call, run)
+			}
 			c.mu.Unlock()
 			return e.res, nil
 		}
@@ -93,8 +131,13 @@ func (c *SearchCache) get(req evidence.SearchRequest, gen uint64, search func() 
 	c.inflight[key] = call
 	c.misses++
 	c.mu.Unlock()
+	c.fill(key, gen, call, run)
+	return call.res, call.err
+}
 
-	call.res, call.err = search()
+// fill runs the search of call and keeps its result.
+func (c *SearchCache) fill(key string, gen uint64, call *searchCall, run func() (evidence.SearchResults, error)) {
+	call.res, call.err = run()
 	c.mu.Lock()
 	delete(c.inflight, key)
 	if call.err == nil {
@@ -110,7 +153,6 @@ func (c *SearchCache) get(req evidence.SearchRequest, gen uint64, search func() 
 	}
 	c.mu.Unlock()
 	close(call.done)
-	return call.res, call.err
 }
 
 // Stats reports hits and misses so far.
