@@ -32,9 +32,10 @@ var update = flag.Bool("update", false, "rewrite the golden files in testdata/go
 // catalogFixture is a real store and index over testdata/items.jsonl
 // (hostile text included) behind the real service.Catalog.
 type catalogFixture struct {
-	srv   *httptest.Server
-	ids   map[string]string // URL → ID
-	store *store.Store
+	srv     *httptest.Server
+	handler http.Handler
+	ids     map[string]string // URL → ID
+	store   *store.Store
 }
 
 var fixedNow = time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
@@ -48,6 +49,20 @@ var taxonomy = []index.Topic{
 }
 
 func newCatalogFixture(t *testing.T, opts web.Options) *catalogFixture {
+	t.Helper()
+	return newCatalogFixtureTB(t, opts, nil)
+}
+
+// newCatalogFixtureB is the fixture for a benchmark, with the server's
+// search cache as serve has it.
+func newCatalogFixtureB(b *testing.B, opts web.Options) *catalogFixture {
+	b.Helper()
+	return newCatalogFixtureTB(b, opts, func(c *service.Catalog) {
+		c.Cache = &service.SearchCache{Size: 64, MaxStale: 30 * time.Second}
+	})
+}
+
+func newCatalogFixtureTB(t testing.TB, opts web.Options, tune func(*service.Catalog)) *catalogFixture {
 	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
@@ -106,6 +121,9 @@ func newCatalogFixture(t *testing.T, opts web.Options) *catalogFixture {
 			}
 			return rows, err
 		}}
+	if tune != nil {
+		tune(cat)
+	}
 	opts.Catalog = cat
 	opts.Public = true
 	if opts.Now == nil {
@@ -115,7 +133,8 @@ func newCatalogFixture(t *testing.T, opts web.Options) *catalogFixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	fx.srv = httptest.NewServer(w.Handler())
+	fx.handler = w.Handler()
+	fx.srv = httptest.NewServer(fx.handler)
 	t.Cleanup(fx.srv.Close)
 	return fx
 }

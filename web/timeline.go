@@ -38,12 +38,17 @@ type bar struct {
 	Count        int
 	X, Y, W, H   float64
 	URL          string
+	// Attrs are X, Y, W and H as SVG attributes ("12.5"), formatted once.
+	XA, YA, WA, HA string
 }
 
 type tick struct {
 	X     float64
+	XA    string
 	Label string
 }
+
+func svgNum(f float64) string { return strconv.FormatFloat(f, 'f', 1, 64) }
 
 // timelineMonths: longer spans are drawn per year.
 const timelineMonths = 96
@@ -111,6 +116,7 @@ func newTimeline(months []evidence.FacetCount, p searchParams) *timeline {
 		}
 		b := bar{Label: label, Count: pr.count, X: float64(i)*slot + (slot-w)/2, Y: plotH - h, W: w, H: h,
 			Title: fmt.Sprintf("%s: %s", label, countItems(pr.count))}
+		b.XA, b.YA, b.WA, b.HA = svgNum(b.X), svgNum(b.Y), svgNum(b.W), svgNum(b.H)
 		year := pr.key[:4]
 		if pr.count > 0 {
 			b.URL = p.toggleYear(year).URL("/search")
@@ -120,7 +126,8 @@ func newTimeline(months []evidence.FacetCount, p searchParams) *timeline {
 		// A tick at each year's first period.
 		if t.Per == "year" || strings.HasSuffix(pr.key, "-01") || i == 0 {
 			if t.Per == "month" || len(periods) <= 12 || i%max(1, len(periods)/8) == 0 {
-				t.Ticks = append(t.Ticks, tick{X: float64(i)*slot + slot/2, Label: year})
+				x := float64(i)*slot + slot/2
+				t.Ticks = append(t.Ticks, tick{X: x, XA: svgNum(x), Label: year})
 			}
 		}
 	}

@@ -83,6 +83,7 @@ type Server struct {
 	signups   *limiter
 	logins    *limiter // sign-in attempts (auth.go)
 	secure    bool
+	micro     microCache // anonymous catalogue responses, a few seconds (conditional.go)
 }
 
 var pageNames = []string{"home", "message", "subscribe", "preferences", "unsubscribe", "digests", "search", "item", "topics", "topic", "sources", "login"}

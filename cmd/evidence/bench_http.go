@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -32,6 +33,7 @@ type benchHTTPFlags struct {
 	cache          string
 	rebuild        bool
 	noCache        bool
+	cpuProfile     string
 	json           bool
 }
 
@@ -81,6 +83,7 @@ served"): the server does not route it.`,
 	fl.StringVar(&f.med, "med", "../shared/eval/med/docs.jsonl", "MED documents giving more text; skipped if missing")
 	fl.StringVar(&f.cache, "cache", "", "directory keeping the generated data dirs (default the user cache directory's evidence/bench-http)")
 	fl.BoolVar(&f.rebuild, "rebuild", false, "build the data dir again even if the cache has it")
+	fl.StringVar(&f.cpuProfile, "cpuprofile", "", "write a CPU profile of the timed runs to this file (go tool pprof)")
 	fl.BoolVar(&f.noCache, "no-cache", false, "turn off the server's search results cache (every request searches the index)")
 	fl.BoolVar(&f.json, "json", false, "print one JSON document on stdout")
 	return cmd
@@ -198,6 +201,17 @@ func (a *app) benchHTTP(ctx context.Context, f *benchHTTPFlags, wrap func(http.H
 		live := &bench.LiveIngest{Store: st, Corpus: corpus, Start: f.items,
 			Sync: func(ctx context.Context) (int, error) { return srv.syncIndex(ctx, c, st, ix, false) }}
 		opts.Ingest = live.Run
+	}
+	if f.cpuProfile != "" {
+		pf, err := os.Create(f.cpuProfile)
+		if err != nil {
+			return nil, fmt.Errorf("bench http: --cpuprofile: %w", err)
+		}
+		defer pf.Close()
+		if err := pprof.StartCPUProfile(pf); err != nil {
+			return nil, fmt.Errorf("bench http: --cpuprofile: %w", err)
+		}
+		defer pprof.StopCPUProfile()
 	}
 	rep, err := bench.RunHTTP(ctx, opts)
 	if err != nil {
