@@ -113,8 +113,8 @@ type HTTPReport struct {
 	DataDir string `json:"data_dir,omitempty"`
 	Reused  bool   `json:"reused"`
 	// BuildS is the time to build the data dir (0 when reused).
-	BuildS       float64   `json:"build_seconds"`
-	MemoryMethod string    `json:"memory_method"`
+	BuildS       float64 `json:"build_seconds"`
+	MemoryMethod string  `json:"memory_method"`
 	// WarmS and WarmRequests: the warm-up pass (Warm), every path once,
 	// one at a time; WarmS/WarmRequests is a cold request's mean time.
 	WarmS        float64   `json:"warmup_seconds,omitempty"`
