@@ -145,10 +145,10 @@ func TestServeMetrics(t *testing.T) {
 		t.Errorf("new items counted %v, items stored %v", newItems, stored)
 	}
 	for series, want := range map[string]float64{
-		`evidence_ingest_jobs_total{status="ok"}`:                  1,
-		`evidence_subscribers{status="pending"}`:                   0,
-		`evidence_subscribers{status="active"}`:                    1, // added by an operator: active at once
-		`evidence_http_requests_total{route="other",status="404"}`: 1,
+		`evidence_ingest_jobs_total{status="ok"}`:                            1,
+		`evidence_subscribers{status="pending"}`:                             0,
+		`evidence_subscribers{status="active"}`:                              1, // added by an operator: active at once
+		`evidence_http_requests_total{route="GET /items/{id}",status="404"}`: 1,
 	} {
 		if got := sample(text, series); got != want {
 			t.Errorf("%s = %v, want %v", series, got, want)
