@@ -439,7 +439,7 @@ func TestDeleteCollection(t *testing.T) {
 	}
 	obs := newObserver(t, path)
 	for _, table := range []string{"collections", "collection_sections", "collection_entries", "collection_history"} {
-		if n := obs.queryInt(`SELECT count(*) FROM ` + table + ` WHERE ` + map[bool]string{true: "id", false: "collection_id"}[table == "collections"] + ` = ?`, c.ID); n != 0 {
+		if n := obs.queryInt(`SELECT count(*) FROM `+table+` WHERE `+map[bool]string{true: "id", false: "collection_id"}[table == "collections"]+` = ?`, c.ID); n != 0 {
 			t.Errorf("%d rows of %s left", n, table)
 		}
 	}
