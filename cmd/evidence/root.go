@@ -173,6 +173,7 @@ search, show, sources and topics still work (read-only store and index).`,
 		newUsersCommand(a),
 		newServeCommand(a),
 		newDigestCommand(a),
+		newCollectionsCommand(a),
 		newVersionCommand(a),
 	)
 	return root
