@@ -117,6 +117,10 @@ type Web struct {
 	Public bool `key:"public"`
 	// SessionTTL is how long a web session lasts after its last use.
 	SessionTTL time.Duration `key:"session_ttl"`
+	// AllowPrivateFetch lets "add by URL" fetch loopback, private,
+	// link-local and metadata addresses (tests and a demo on one
+	// machine); false refuses them, checked on each connection made.
+	AllowPrivateFetch bool `key:"allow_private_fetch"`
 }
 
 // Digest configures the weekly evidence digest (see package digest).

@@ -12,16 +12,17 @@ func TestWebAccountDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if w := l.Config.Web; !w.Public || w.SessionTTL != 14*24*time.Hour {
-		t.Errorf("web = %+v, want public and a 336h session", w)
+	if w := l.Config.Web; !w.Public || w.SessionTTL != 14*24*time.Hour || w.AllowPrivateFetch {
+		t.Errorf("web = %+v, want public, a 336h session and no private fetches", w)
 	}
 	t.Setenv("EVIDENCE_WEB_PUBLIC", "false")
 	t.Setenv("EVIDENCE_WEB_SESSION_TTL", "2d")
+	t.Setenv("EVIDENCE_WEB_ALLOW_PRIVATE_FETCH", "true")
 	l, err = Load(LoadOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if w := l.Config.Web; w.Public || w.SessionTTL != 48*time.Hour {
+	if w := l.Config.Web; w.Public || w.SessionTTL != 48*time.Hour || !w.AllowPrivateFetch {
 		t.Errorf("web from the environment = %+v", w)
 	}
 }
@@ -33,6 +34,7 @@ func TestWebAccountErrorsNameTheKey(t *testing.T) {
 		{"session_ttl too short", "web:\n  session_ttl: 30s\n", "web.session_ttl", "between 5m and 366d"},
 		{"session_ttl zero", "web:\n  session_ttl: 0s\n", "web.session_ttl", "between 5m and 366d"},
 		{"misspelt key", "web:\n  pubic: true\n", "web.pubic", `did you mean "public"`},
+		{"allow_private_fetch not a bool", "web:\n  allow_private_fetch: sometimes\n", "web.allow_private_fetch", "want true or false"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := Load(LoadOptions{File: writeFile(t, tt.yaml), Environ: []string{}})

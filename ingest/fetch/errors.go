@@ -97,6 +97,12 @@ func (e *causeError) Unwrap() []error {
 // withURL turns an attempt-level error into a fetchError naming url, keeping
 // the message and everything it wraps.
 func withURL(url string, err error) error {
+	if ae, ok := asAddressError(err); ok {
+		if ae.URL == "" {
+			ae.URL = url
+		}
+		return ae
+	}
 	var fe *fetchError
 	var se *StatusError
 	if errors.As(err, &fe) || errors.As(err, &se) {

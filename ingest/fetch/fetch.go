@@ -18,6 +18,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -87,6 +88,13 @@ type Options struct {
 	// Sleep waits d or until ctx is done (default: a timer honouring ctx).
 	// All waits (rate limit, backoff, Retry-After) go through it.
 	Sleep func(ctx context.Context, d time.Duration) error
+	// Guard, if set, refuses connections to addresses that are not on the
+	// public internet (see Guard): for URLs a curator supplies. Nil (the
+	// ingest of configured sources): any address. A guarded client uses
+	// no proxy.
+	Guard *Guard
+	// Resolver looks up host names (nil: the system's); tests inject one.
+	Resolver *net.Resolver
 }
 
 // Response is a successful fetch (2xx, or 304 to a conditional request).
@@ -217,10 +225,15 @@ func New(opts Options) (*Client, error) {
 		sleep = sleepCtx
 	}
 
-	dialer := &net.Dialer{Timeout: opts.ConnectTimeout, KeepAlive: 30 * time.Second}
+	dialer := &net.Dialer{Timeout: opts.ConnectTimeout, KeepAlive: 30 * time.Second, Resolver: opts.Resolver}
+	dial, proxy := dialer.DialContext, http.ProxyFromEnvironment
+	if opts.Guard != nil {
+		// Every address dialled is checked; a proxy would dial for us.
+		dial, proxy = opts.Guard.guardedDial(dialer), nil
+	}
 	transport := &http.Transport{
-		Proxy:                 http.ProxyFromEnvironment,
-		DialContext:           dialer.DialContext,
+		Proxy:                 proxy,
+		DialContext:           dial,
 		ForceAttemptHTTP2:     true,
 		TLSHandshakeTimeout:   opts.ConnectTimeout,
 		DisableCompression:    true, // we ask for gzip and decode it ourselves, under the size cap
@@ -279,7 +292,8 @@ func productToken(ua string) string {
 // equals rawURL its validators are sent (If-None-Match, If-Modified-Since)
 // and a 304 gives a Response with NotModified set. Failures wrap ErrTooLarge,
 // ErrDisallowed, ErrRobotsUnavailable, ErrBlocked, ErrTooManyRedirects,
-// ErrTimeout or a *StatusError; every message names the URL and the cause.
+// ErrTimeout, ErrRefusedAddress (an *AddressError: Options.Guard) or a
+// *StatusError; every message names the URL and the cause.
 func (c *Client) Get(ctx context.Context, rawURL string, prev evidence.FetchState) (*Response, error) {
 	u, err := parseHTTPURL(rawURL)
 	if err != nil {
@@ -374,11 +388,17 @@ func (c *Client) follow(ctx context.Context, u *url.URL, validators http.Header,
 	for {
 		if checkRobots {
 			if err := c.checkRobots(ctx, u); err != nil {
+				if ae, ok := asAddressError(err); ok && len(chain) > 0 {
+					ae.Via = slices.Clone(chain)
+				}
 				return nil, chain, err
 			}
 		}
 		raw, err := c.fetchRetrying(ctx, u, validators)
 		if err != nil {
+			if ae, ok := asAddressError(err); ok && len(chain) > 0 && ae.Via == nil {
+				ae.Via = slices.Clone(chain)
+			}
 			return nil, chain, err
 		}
 		if !isRedirect(raw.status) {
@@ -484,7 +504,8 @@ func (t *connectToTransport) RoundTrip(req *http.Request) (*http.Response, error
 	if !ok {
 		return t.base.RoundTrip(req)
 	}
-	r2 := req.Clone(req.Context())
+	// The original host rides along for a Guard's refusal message.
+	r2 := req.Clone(context.WithValue(req.Context(), connectToKey{}, req.URL.Host))
 	r2.URL.Scheme = "http"
 	r2.URL.Host = addr
 	r2.Host = req.URL.Host

@@ -121,7 +121,7 @@ func retryable(err error) bool {
 	case errors.Is(err, ErrTimeout):
 		return true
 	case errors.Is(err, ErrTooLarge), errors.Is(err, ErrBlocked), errors.Is(err, ErrDisallowed),
-		errors.Is(err, ErrTooManyRedirects), errors.Is(err, errNotRetryable),
+		errors.Is(err, ErrTooManyRedirects), errors.Is(err, errNotRetryable), errors.Is(err, ErrRefusedAddress),
 		errors.Is(err, context.Canceled):
 		return false
 	case errors.As(err, &dnsErr) && dnsErr.IsNotFound:
@@ -259,6 +259,9 @@ func (c *Client) transportError(ctx, actx context.Context, err error) error {
 	var ue *url.Error
 	if errors.As(err, &ue) {
 		err = ue.Err
+	}
+	if ae, ok := asAddressError(err); ok {
+		return ae // the Guard's refusal says it all
 	}
 	if ctx.Err() != nil {
 		return ctx.Err()

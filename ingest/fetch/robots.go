@@ -79,6 +79,10 @@ func (c *Client) robotsFor(ctx context.Context, u *url.URL) (*robotsRules, error
 	if err != nil {
 		return nil, err
 	}
+	if rules.kind == ErrRefusedAddress {
+		// Not kept: the refusal is about what the host resolves to now.
+		return rules, nil
+	}
 	e.rules = rules
 	if cache := c.opts.RobotsCache; cache != nil && rules.err == nil {
 		if err := cache.SaveRobots(ctx, key, body, status, rules.fetched); err != nil {
@@ -128,6 +132,11 @@ func (c *Client) fetchRobots(ctx context.Context, u *url.URL) (*robotsRules, int
 		return rules, http.StatusNotFound, nil, nil
 	case errors.Is(err, ErrBlocked):
 		rules.err, rules.kind = err, ErrBlocked
+		return rules, 0, nil, nil
+	case errors.Is(err, ErrRefusedAddress):
+		// The Guard would refuse the page as well: say so, not
+		// "robots.txt unavailable".
+		rules.err, rules.kind = err, ErrRefusedAddress
 		return rules, 0, nil, nil
 	default:
 		// RFC 9309 §2.3.1.4: unreachable (5xx, network) means disallow all;
@@ -203,6 +212,11 @@ func (c *Client) checkRobots(ctx context.Context, u *url.URL) error {
 	rules, err := c.robotsFor(ctx, u)
 	if err != nil {
 		return newError(u.String(), nil, err, "robots.txt: %v", err)
+	}
+	if ae, ok := asAddressError(rules.err); ok {
+		refused := *ae
+		refused.URL, refused.Via = u.String(), nil
+		return &refused
 	}
 	if rules.err != nil {
 		return newError(u.String(), rules.kind, rules.err, "robots.txt unavailable, host not crawled this run: %v", rules.err)
