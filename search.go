@@ -13,6 +13,9 @@ type SearchRequest struct {
 	Sources, Types, Topics []string
 	// From and To bound the published date (inclusive, calendar dates).
 	From, To *time.Time
+	// FirstSeenFrom and FirstSeenBefore bound when the items were first
+	// seen: FirstSeenFrom <= first seen < FirstSeenBefore (nil: open).
+	FirstSeenFrom, FirstSeenBefore *time.Time
 	// Limit is the page size (default 20, at most 1000); Offset skips hits.
 	Limit, Offset int
 	// Sort is "relevance" (the default for text with words) or "newest".

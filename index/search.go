@@ -82,6 +82,11 @@ type Query struct {
 	// calendar dates (the date each time has in its own location, taken as a
 	// UTC date). Items without a published date never match a date filter.
 	From, To *time.Time
+	// FirstSeenFrom and FirstSeenBefore bound when items were first seen
+	// (stored): FirstSeenFrom <= first seen < FirstSeenBefore, exact
+	// instants; nil leaves that end open. Saved searches count what is new
+	// since a visit, and a digest section takes one week, with them.
+	FirstSeenFrom, FirstSeenBefore *time.Time
 	// Limit is the page size (default 20, at most 1000); Offset skips hits.
 	Limit, Offset int
 	// Sort is SortRelevance (default for text with words or phrases) or
@@ -474,6 +479,19 @@ func optionFilters(q Query) []query.Query {
 	if q.From != nil || q.To != nil {
 		start, end := dayBounds(q.From, q.To)
 		conj = append(conj, dateRange(start, end))
+	}
+	if q.FirstSeenFrom != nil || q.FirstSeenBefore != nil {
+		var start, end time.Time // zero: open
+		if q.FirstSeenFrom != nil {
+			start = q.FirstSeenFrom.UTC()
+		}
+		if q.FirstSeenBefore != nil {
+			end = q.FirstSeenBefore.UTC()
+		}
+		incl, excl := true, false
+		dq := bleve.NewDateRangeInclusiveQuery(start, end, &incl, &excl)
+		dq.SetField(fieldFirstSeen)
+		conj = append(conj, dq)
 	}
 	return conj
 }

@@ -94,7 +94,7 @@ func (c *Catalog) search(ctx context.Context, req evidence.SearchRequest) (evide
 	limit := req.Limit
 	res, err := c.Index.Search(ctx, index.Query{
 		Text: req.Text, Sources: req.Sources, Types: req.Types, Topics: req.Topics,
-		From: req.From, To: req.To, Limit: limit, Offset: req.Offset, Sort: req.Sort,
+		From: req.From, To: req.To, FirstSeenFrom: req.FirstSeenFrom, FirstSeenBefore: req.FirstSeenBefore, Limit: limit, Offset: req.Offset, Sort: req.Sort,
 		NoFacets: req.NoFacets, Months: req.Months,
 	})
 	var qerr *querylang.Error
