@@ -16,6 +16,7 @@ import (
 
 	"github.com/evidencetracker/evidence"
 	"github.com/evidencetracker/evidence/config"
+	"github.com/evidencetracker/evidence/digest"
 	"github.com/evidencetracker/evidence/mail"
 	"github.com/evidencetracker/evidence/store"
 )
@@ -176,9 +177,6 @@ link, which marks them unsubscribed.`,
 	return cmd
 }
 
-// csvColumns are the columns of subscribers export and import.
-var csvColumns = []string{"email", "status", "topics", "sources", "format"}
-
 func newSubscribersImportCommand(a *app) *cobra.Command {
 	var jsonOut bool
 	cmd := &cobra.Command{
@@ -244,7 +242,7 @@ func (a *app) importSubscribers(ctx context.Context, cfg *config.Config, st *sto
 	}
 	get := func(rec []string, name string) string {
 		if i, ok := col[name]; ok && i < len(rec) {
-			return strings.TrimSpace(rec[i])
+			return digest.UndefuseCSV(strings.TrimSpace(rec[i]))
 		}
 		return ""
 	}
@@ -324,13 +322,8 @@ func newSubscribersExportCommand(a *app) *cobra.Command {
 					defer fh.Close()
 					w = fh
 				}
-				cw := csv.NewWriter(w)
-				_ = cw.Write(csvColumns)
-				for _, s := range subs {
-					_ = cw.Write([]string{s.Email, s.Status, strings.Join(s.Topics, ";"), strings.Join(s.Sources, ";"), s.Format})
-				}
-				cw.Flush()
-				return cw.Error()
+				// One writer for this and the admins' /admin/subscribers.csv.
+				return digest.WriteSubscribersCSV(w, subs)
 			})
 		},
 	}
