@@ -18,6 +18,7 @@ import (
 	"github.com/evidencetracker/evidence/config"
 	"github.com/evidencetracker/evidence/digest"
 	"github.com/evidencetracker/evidence/mail"
+	"github.com/evidencetracker/evidence/service"
 	"github.com/evidencetracker/evidence/store"
 )
 
@@ -309,10 +310,6 @@ func newSubscribersExportCommand(a *app) *cobra.Command {
 		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return a.withStore(cmd.Context(), func(_ *config.Config, st *store.Store) error {
-				subs, err := st.Subscribers(cmd.Context())
-				if err != nil {
-					return err
-				}
 				w := a.stdout
 				if out != "" && out != "-" {
 					fh, err := os.Create(out)
@@ -322,8 +319,8 @@ func newSubscribersExportCommand(a *app) *cobra.Command {
 					defer fh.Close()
 					w = fh
 				}
-				// One writer for this and the admins' /admin/subscribers.csv.
-				return digest.WriteSubscribersCSV(w, subs)
+				// The same export as the admins' /admin/subscribers.csv.
+				return (&service.SubscriberAdmin{Store: st}).ExportSubscribers(cmd.Context(), w)
 			})
 		},
 	}
