@@ -76,18 +76,23 @@ type SourceName struct {
 }
 
 // DigestDraft is a librarian's curation of one week's digest: picks
-// pinned to the top, items dropped, an editor's note (Markdown), and who
-// approved it. Version counts edits, so a stale edit can be refused.
+// pinned to the top, items dropped, the order of items within sections,
+// an editor's note (Markdown), and who approved it. Version counts edits,
+// so a stale edit can be refused.
 type DigestDraft struct {
-	Week       string     `json:"week"`
-	Picks      []string   `json:"picks"`
-	Drops      []string   `json:"drops"`
-	Note       string     `json:"note"`
-	ApprovedBy string     `json:"approved_by,omitempty"`
-	ApprovedAt *time.Time `json:"approved_at,omitempty"`
-	UpdatedBy  string     `json:"updated_by,omitempty"`
-	UpdatedAt  time.Time  `json:"updated_at"`
-	Version    int        `json:"version"`
+	Week  string   `json:"week"`
+	Picks []string `json:"picks"`
+	Drops []string `json:"drops"`
+	// Order maps a section (its topic, as the digest names it) to item IDs
+	// an editor placed: they lead the section in this order, the rest
+	// follow in the digest's own order. Empty: every section as built.
+	Order      map[string][]string `json:"order"`
+	Note       string              `json:"note"`
+	ApprovedBy string              `json:"approved_by,omitempty"`
+	ApprovedAt *time.Time          `json:"approved_at,omitempty"`
+	UpdatedBy  string              `json:"updated_by,omitempty"`
+	UpdatedAt  time.Time           `json:"updated_at"`
+	Version    int                 `json:"version"`
 }
 
 // Approved reports whether the draft is approved.

@@ -66,6 +66,9 @@ type Curation struct {
 	Picks []string `json:"picks"`
 	// Drops are item IDs left out of this week's digest.
 	Drops []string `json:"drops"`
+	// Order maps a section (its Topic) to the item IDs the editor placed:
+	// they lead the section in that order, the rest follow as ranked.
+	Order map[string][]string `json:"order,omitempty"`
 	// Note is the editor's note in Markdown (rendered safely, see
 	// RenderMarkdown).
 	Note string `json:"note"`
@@ -176,6 +179,12 @@ type Entry struct {
 	Labels    []string   `json:"labels"`
 	Relations []Relation `json:"relations"`
 	Picked    bool       `json:"picked,omitempty"`
+	// Why says for the editor why the item is in, and in this section:
+	// "Picked by the editor", or when it was published and first seen and
+	// which topic put it here.
+	Why string `json:"why,omitempty"`
+	// Placed: the editor set its place in the section (Curation.Order).
+	Placed bool `json:"placed,omitempty"`
 }
 
 // Relation kinds.
@@ -220,9 +229,11 @@ const (
 
 // Excluded is a candidate (first seen in the week) left out, and why.
 type Excluded struct {
-	ID     string `json:"id"`
-	Title  string `json:"title"`
-	Reason string `json:"reason"`
+	ID    string `json:"id"`
+	Title string `json:"title"`
+	// Publisher is the name of the item's source.
+	Publisher string `json:"publisher,omitempty"`
+	Reason    string `json:"reason"`
 	// Detail says it for a person: "published 3 June 2025, 498 days before first seen".
 	Detail string `json:"detail"`
 }
@@ -335,7 +346,7 @@ func (b *Builder) Build(ctx context.Context, req Request) (*Digest, error) {
 			continue // shown among the picks
 		}
 		if reason, detail := b.exclude(it, dropped, req.Subscriber); reason != "" {
-			d.Excluded = append(d.Excluded, Excluded{ID: it.ID, Title: it.Title, Reason: reason, Detail: detail})
+			d.Excluded = append(d.Excluded, Excluded{ID: it.ID, Title: it.Title, Publisher: b.sourceName(it.Source), Reason: reason, Detail: detail})
 			continue
 		}
 		chosen = append(chosen, it)
@@ -355,15 +366,22 @@ func (b *Builder) Build(ctx context.Context, req Request) (*Digest, error) {
 	for _, it := range picks {
 		e := b.entry(it, related)
 		e.Picked = true
+		e.Why = b.whyPicked(it, from, to)
 		d.Picks = append(d.Picks, e)
 	}
 	bySection := map[string][]Entry{}
 	for _, it := range chosen {
 		e := b.entry(it, related)
+		e.Why = b.why(it)
 		bySection[e.sectionName()] = append(bySection[e.sectionName()], e)
 	}
 	for name, entries := range bySection {
 		sortEntries(entries)
+		order := cur.Order[name]
+		entries = placed(entries, order)
+		for i := range entries {
+			entries[i].Placed = slices.Contains(order, entries[i].ID)
+		}
 		d.Sections = append(d.Sections, Section{Topic: name, Entries: entries})
 	}
 	sort.Slice(d.Sections, func(i, j int) bool { return sectionLess(d.Sections[i].Topic, d.Sections[j].Topic) })
@@ -401,6 +419,54 @@ func (b *Builder) exclude(it evidence.Item, dropped map[string]bool, sub Subscri
 		return ReasonNoSourceMatch, fmt.Sprintf("from %s; the subscriber follows %s", it.Source, strings.Join(sub.Sources, ", "))
 	}
 	return "", ""
+}
+
+// why says why a chosen item is in the digest and in its section.
+func (b *Builder) why(it evidence.Item) string {
+	loc := b.opts.Location
+	var s string
+	if it.Published != nil {
+		pub, seen := humanDate(it.Published.In(loc)), humanDate(it.FirstSeen.In(loc))
+		s = "New: published " + pub + ", first seen " + seen
+		if pub == seen {
+			s = "New: published and first seen " + pub
+		}
+	} else {
+		s = "New: first seen " + humanDate(it.FirstSeen.In(loc)) + " (undated, so it counts as new)"
+	}
+	switch {
+	case len(it.TopicTags) > 0:
+		t := it.TopicTags[0]
+		s += "; here for " + t.Name + ", its strongest topic"
+		switch t.Where {
+		case evidence.TopicTitle:
+			s += " (in its title)"
+		case evidence.TopicSummary:
+			s += " (in its summary)"
+		case evidence.TopicBody:
+			s += " (in its text)"
+		case evidence.TopicGiven:
+			s += " (given to it by an editor or an import)"
+		}
+	case len(it.Topics) > 0:
+		s += "; here for " + it.Topics[0] + ", its first topic"
+	default:
+		s += "; no topic matched it, so it is under " + OtherTopic
+	}
+	return s
+}
+
+// whyPicked says why a pick is in: the editor's choice, and what would
+// have kept it out otherwise.
+func (b *Builder) whyPicked(it evidence.Item, from, to time.Time) string {
+	s := "Picked by the editor"
+	if it.FirstSeen.Before(from) || !it.FirstSeen.Before(to) {
+		return s + "; first seen " + humanDate(it.FirstSeen.In(b.opts.Location)) + ", outside this week"
+	}
+	if reason, detail := b.exclude(it, nil, Subscriber{}); reason != "" {
+		return s + "; otherwise left out: " + detail
+	}
+	return s
 }
 
 // Imported reports whether a librarian brought the item in with `evidence

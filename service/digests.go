@@ -98,7 +98,7 @@ func (d *Digests) ParseWeek(s string) (digest.Week, error) {
 }
 
 func curation(dr evidence.DigestDraft) digest.Curation {
-	return digest.Curation{Picks: dr.Picks, Drops: dr.Drops, Note: dr.Note, Approved: dr.Approved(),
+	return digest.Curation{Picks: dr.Picks, Drops: dr.Drops, Order: dr.Order, Note: dr.Note, Approved: dr.Approved(),
 		ApprovedBy: dr.ApprovedBy, ApprovedAt: dr.ApprovedAt}
 }
 
@@ -113,16 +113,15 @@ func (d *Digests) Draft(ctx context.Context, w digest.Week) (evidence.DigestDraf
 	return dr, dg, err
 }
 
-// Edit is one change to a draft.
-type Edit struct {
-	Pick, Drop, Unpick, Undrop string // an item ID, URL or alias
-	Note                       *string
-	Approve                    bool
-	Version                    int // the version edited; 0: the current one
-}
+// Edit is one change to a draft (digest.Edit: the CLI's digest pick,
+// drop, note, move, approve and the draft page make the same value).
+type Edit = digest.Edit
 
 // EditDraft applies an edit for user by. Any edit but an approval
 // withdraws an earlier approval: what was approved is not what would go.
+// A move (Edit.Move) is made on the digest as the draft now builds it
+// and may not be combined with other changes; an edit made on a version
+// that is no longer the draft's is refused with evidence.ErrConflict.
 func (d *Digests) EditDraft(ctx context.Context, w digest.Week, by string, e Edit) (evidence.DigestDraft, error) {
 	resolve := func(ref string) (string, error) {
 		if ref == "" {
@@ -133,6 +132,19 @@ func (d *Digests) EditDraft(ctx context.Context, w digest.Week, by string, e Edi
 			return "", fmt.Errorf("item %q: %w", ref, err)
 		}
 		return it.ID, nil
+	}
+	if e.Approve && e.Withdraw {
+		return evidence.DigestDraft{}, fmt.Errorf("approve or withdraw the approval, not both: %w", evidence.ErrInvalid)
+	}
+	if e.Move != "" {
+		if e.Pick != "" || e.Drop != "" || e.Unpick != "" || e.Undrop != "" || e.Note != nil || e.Approve || e.Withdraw {
+			return evidence.DigestDraft{}, fmt.Errorf("a move is made on its own, with no other change: %w", evidence.ErrInvalid)
+		}
+		id, err := resolve(e.Move)
+		if err != nil {
+			return evidence.DigestDraft{}, err
+		}
+		return d.move(ctx, w, by, id, e)
 	}
 	pick, err := resolve(e.Pick)
 	if err != nil {
@@ -149,10 +161,6 @@ func (d *Digests) EditDraft(ctx context.Context, w digest.Week, by string, e Edi
 	undrop, err := resolve(e.Undrop)
 	if err != nil {
 		return evidence.DigestDraft{}, err
-	}
-	now := time.Now
-	if d.Options.Now != nil {
-		now = d.Options.Now
 	}
 	return d.Store.EditDraft(ctx, w.String(), e.Version, by, func(dr *evidence.DigestDraft) error {
 		changed := false
@@ -178,15 +186,121 @@ func (d *Digests) EditDraft(ctx context.Context, w digest.Week, by string, e Edi
 			dr.Note = *e.Note
 			changed = true
 		}
-		if changed {
+		if changed || e.Withdraw {
 			dr.ApprovedBy, dr.ApprovedAt = "", nil
 		}
 		if e.Approve {
-			t := now().UTC()
+			t := d.now().UTC()
 			dr.ApprovedBy, dr.ApprovedAt = by, &t
 		}
 		return nil
 	})
+}
+
+func (d *Digests) now() time.Time {
+	if d.Options.Now != nil {
+		return d.Options.Now()
+	}
+	return time.Now()
+}
+
+// errMoveRaced: the draft changed between building the digest a move was
+// worked out on and storing it.
+var errMoveRaced = errors.New("the draft changed while the move was made")
+
+// move places an item within its section (or among the picks) of the
+// digest the draft builds now, storing the section's whole order. Made
+// with no version (the CLI), a move that races another edit is worked out
+// again on the new draft.
+func (d *Digests) move(ctx context.Context, w digest.Week, by, id string, e Edit) (evidence.DigestDraft, error) {
+	week := w.String()
+	for attempt := 0; ; attempt++ {
+		dr, _, err := d.Store.Draft(ctx, week)
+		if err != nil {
+			return dr, err
+		}
+		if e.Version > 0 && dr.Version != e.Version {
+			return dr, fmt.Errorf("draft %s is at version %d, the move was made on version %d: %w", week, dr.Version, e.Version, evidence.ErrConflict)
+		}
+		dg, err := d.builder(nil).Build(ctx, digest.Request{Week: w, Curation: curation(dr)})
+		if err != nil {
+			return dr, err
+		}
+		section, ids, inPicks := "", []string(nil), false
+		for _, p := range dg.Picks {
+			ids = append(ids, p.ID)
+		}
+		if slices.Contains(ids, id) {
+			inPicks = true
+		} else {
+			ids = nil
+			for _, s := range dg.Sections {
+				if slices.ContainsFunc(s.Entries, func(en digest.Entry) bool { return en.ID == id }) {
+					section = s.Topic
+					for _, en := range s.Entries {
+						ids = append(ids, en.ID)
+					}
+				}
+			}
+		}
+		if ids == nil {
+			for _, x := range dg.Excluded {
+				if x.ID == id {
+					return dr, fmt.Errorf("item %s is left out of the %s digest (%s: %s); pick it or put it back before moving it: %w", id, week, x.Reason, x.Detail, evidence.ErrInvalid)
+				}
+			}
+			return dr, fmt.Errorf("item %s is not in the %s digest: %w", id, week, evidence.ErrInvalid)
+		}
+		moved, err := digest.Moved(ids, id, e.Delta, e.To)
+		if err != nil {
+			return dr, err
+		}
+		out, err := d.Store.EditDraft(ctx, week, e.Version, by, func(cur *evidence.DigestDraft) error {
+			if cur.Version != dr.Version {
+				return errMoveRaced
+			}
+			if inPicks {
+				rest := slices.DeleteFunc(slices.Clone(cur.Picks), func(s string) bool { return slices.Contains(moved, s) })
+				cur.Picks = append(moved, rest...)
+			} else {
+				if cur.Order == nil {
+					cur.Order = map[string][]string{}
+				}
+				cur.Order[section] = moved
+			}
+			if !slices.Equal(ids, moved) {
+				cur.ApprovedBy, cur.ApprovedAt = "", nil
+			}
+			return nil
+		})
+		if errors.Is(err, errMoveRaced) && attempt < 3 {
+			continue
+		}
+		if errors.Is(err, errMoveRaced) {
+			return out, fmt.Errorf("move %s: %w: %w", id, err, evidence.ErrConflict)
+		}
+		return out, err
+	}
+}
+
+// PreviewFor builds the week's draft as a subscriber who chose these
+// topics and sources (none: everything) would get it, with the generic
+// preference and unsubscribe links: the draft page's preview.
+func (d *Digests) PreviewFor(ctx context.Context, w digest.Week, topics, sources []string) (*digest.Digest, error) {
+	return d.Build(ctx, Preview{Week: w, Topics: topics, Sources: sources})
+}
+
+// Choices are the topics and sources a subscriber may choose, for a
+// preview as one of them.
+func (d *Digests) Choices() (topics []string, sources []evidence.SourceName) {
+	if d.Subs != nil {
+		return d.Subs.Choices()
+	}
+	for id, name := range d.Options.SourceNames {
+		sources = append(sources, evidence.SourceName{ID: id, Name: name})
+	}
+	slices.SortFunc(sources, func(a, b evidence.SourceName) int { return strings.Compare(a.ID, b.ID) })
+	return nil, sources
 }
 
 // Preview is one digest to look at: the stored draft, plus one-off picks,

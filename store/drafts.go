@@ -10,14 +10,14 @@ import (
 	"github.com/evidencetracker/evidence"
 )
 
-const draftCols = `week, picks, drops, note, approved_by, approved_at, updated_by, updated_at, version`
+const draftCols = `week, picks, drops, note, approved_by, approved_at, updated_by, updated_at, version, section_order`
 
 // Draft returns a week's stored draft; found is false (and the draft
 // empty) when there is none yet.
 func (s *Store) Draft(ctx context.Context, week string) (d evidence.DigestDraft, found bool, err error) {
 	d, err = scanDraft(s.rdb.QueryRowContext(ctx, `SELECT `+draftCols+` FROM digest_drafts WHERE week = ?`, week))
 	if errors.Is(err, evidence.ErrNotFound) {
-		return evidence.DigestDraft{Week: week, Picks: []string{}, Drops: []string{}}, false, nil
+		return emptyDraft(week), false, nil
 	}
 	if err != nil {
 		return d, false, fmt.Errorf("store: draft %s: %w", week, err)
@@ -35,7 +35,7 @@ func (s *Store) EditDraft(ctx context.Context, week string, wantVersion int, by 
 	err := s.withTx(ctx, func(tx *sql.Tx) error {
 		d, err := scanDraft(tx.QueryRowContext(ctx, `SELECT `+draftCols+` FROM digest_drafts WHERE week = ?`, week))
 		if errors.Is(err, evidence.ErrNotFound) {
-			d, err = evidence.DigestDraft{Week: week, Picks: []string{}, Drops: []string{}}, nil
+			d, err = emptyDraft(week), nil
 		}
 		if err != nil {
 			return err
@@ -51,12 +51,14 @@ func (s *Store) EditDraft(ctx context.Context, week string, wantVersion int, by 
 		d.UpdatedAt = s.now().UTC()
 		picks, _ := json.Marshal(nonNil(d.Picks))
 		drops, _ := json.Marshal(nonNil(d.Drops))
-		if _, err := tx.ExecContext(ctx, `INSERT INTO digest_drafts (`+draftCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+		d.Order = cleanOrder(d.Order)
+		order, _ := json.Marshal(d.Order)
+		if _, err := tx.ExecContext(ctx, `INSERT INTO digest_drafts (`+draftCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (week) DO UPDATE SET picks = excluded.picks, drops = excluded.drops, note = excluded.note,
 			approved_by = excluded.approved_by, approved_at = excluded.approved_at, updated_by = excluded.updated_by,
-			updated_at = excluded.updated_at, version = excluded.version`,
+			updated_at = excluded.updated_at, version = excluded.version, section_order = excluded.section_order`,
 			week, string(picks), string(drops), d.Note, nullString(d.ApprovedBy), nullTimePtr(d.ApprovedAt),
-			nullString(d.UpdatedBy), fmtTime(d.UpdatedAt), d.Version); err != nil {
+			nullString(d.UpdatedBy), fmtTime(d.UpdatedAt), d.Version, string(order)); err != nil {
 			return err
 		}
 		out = d
@@ -66,6 +68,22 @@ func (s *Store) EditDraft(ctx context.Context, week string, wantVersion int, by 
 		return out, fmt.Errorf("store: edit draft %s: %w", week, err)
 	}
 	return out, nil
+}
+
+func emptyDraft(week string) evidence.DigestDraft {
+	return evidence.DigestDraft{Week: week, Picks: []string{}, Drops: []string{}, Order: map[string][]string{}}
+}
+
+// cleanOrder drops sections with no placed items, so an order that was
+// undone leaves nothing behind; it is never nil.
+func cleanOrder(o map[string][]string) map[string][]string {
+	out := map[string][]string{}
+	for k, ids := range o {
+		if len(ids) > 0 {
+			out[k] = ids
+		}
+	}
+	return out
 }
 
 // Drafts lists the stored drafts, newest week first.
@@ -88,9 +106,9 @@ func (s *Store) Drafts(ctx context.Context) ([]evidence.DigestDraft, error) {
 
 func scanDraft(sc interface{ Scan(...any) error }) (evidence.DigestDraft, error) {
 	var d evidence.DigestDraft
-	var picks, drops, updated string
+	var picks, drops, updated, order string
 	var by, at, upBy sql.NullString
-	err := sc.Scan(&d.Week, &picks, &drops, &d.Note, &by, &at, &upBy, &updated, &d.Version)
+	err := sc.Scan(&d.Week, &picks, &drops, &d.Note, &by, &at, &upBy, &updated, &d.Version, &order)
 	if errors.Is(err, sql.ErrNoRows) {
 		return d, evidence.ErrNotFound
 	}
@@ -103,6 +121,10 @@ func scanDraft(sc interface{ Scan(...any) error }) (evidence.DigestDraft, error)
 	if err := json.Unmarshal([]byte(drops), &d.Drops); err != nil {
 		return d, fmt.Errorf("draft %s drops: %w", d.Week, err)
 	}
+	if err := json.Unmarshal([]byte(order), &d.Order); err != nil {
+		return d, fmt.Errorf("draft %s section order: %w", d.Week, err)
+	}
+	d.Order = cleanOrder(d.Order)
 	d.ApprovedBy, d.UpdatedBy = by.String, upBy.String
 	if d.ApprovedAt, err = parseNullTime(at); err != nil {
 		return d, err

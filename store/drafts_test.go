@@ -89,3 +89,31 @@ func TestDigestArchive(t *testing.T) {
 		t.Errorf("missing week: %v", err)
 	}
 }
+
+func TestDraftOrder(t *testing.T) {
+	s, _, _ := newStore(t)
+	ctx := context.Background()
+	d, _, err := s.Draft(ctx, "2026-W42")
+	if err != nil || d.Order == nil || len(d.Order) != 0 {
+		t.Fatalf("no draft: order %v, %v", d.Order, err)
+	}
+	_, err = s.EditDraft(ctx, "2026-W42", 0, "ed", func(d *evidence.DigestDraft) error {
+		d.Order = map[string][]string{"recovery": {"b", "a"}, "workforce": {}}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _, err := s.Draft(ctx, "2026-W42")
+	if err != nil || len(got.Order) != 1 || !slices.Equal(got.Order["recovery"], []string{"b", "a"}) {
+		t.Fatalf("stored order = %v, %v (want recovery: b, a; the empty section dropped)", got.Order, err)
+	}
+	// A draft stored before the order column existed reads as no order.
+	if _, err := s.db.ExecContext(ctx, `INSERT INTO digest_drafts (week, updated_at) VALUES ('2026-W41', '2026-10-12T00:00:00Z')`); err != nil {
+		t.Fatal(err)
+	}
+	old, found, err := s.Draft(ctx, "2026-W41")
+	if err != nil || !found || old.Order == nil || len(old.Order) != 0 {
+		t.Fatalf("older draft = %+v, %v", old, err)
+	}
+}

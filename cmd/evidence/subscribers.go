@@ -16,7 +16,9 @@ import (
 
 	"github.com/evidencetracker/evidence"
 	"github.com/evidencetracker/evidence/config"
+	"github.com/evidencetracker/evidence/digest"
 	"github.com/evidencetracker/evidence/mail"
+	"github.com/evidencetracker/evidence/service"
 	"github.com/evidencetracker/evidence/store"
 )
 
@@ -176,9 +178,6 @@ link, which marks them unsubscribed.`,
 	return cmd
 }
 
-// csvColumns are the columns of subscribers export and import.
-var csvColumns = []string{"email", "status", "topics", "sources", "format"}
-
 func newSubscribersImportCommand(a *app) *cobra.Command {
 	var jsonOut bool
 	cmd := &cobra.Command{
@@ -244,7 +243,7 @@ func (a *app) importSubscribers(ctx context.Context, cfg *config.Config, st *sto
 	}
 	get := func(rec []string, name string) string {
 		if i, ok := col[name]; ok && i < len(rec) {
-			return strings.TrimSpace(rec[i])
+			return digest.UndefuseCSV(strings.TrimSpace(rec[i]))
 		}
 		return ""
 	}
@@ -311,10 +310,6 @@ func newSubscribersExportCommand(a *app) *cobra.Command {
 		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return a.withStore(cmd.Context(), func(_ *config.Config, st *store.Store) error {
-				subs, err := st.Subscribers(cmd.Context())
-				if err != nil {
-					return err
-				}
 				w := a.stdout
 				if out != "" && out != "-" {
 					fh, err := os.Create(out)
@@ -324,13 +319,8 @@ func newSubscribersExportCommand(a *app) *cobra.Command {
 					defer fh.Close()
 					w = fh
 				}
-				cw := csv.NewWriter(w)
-				_ = cw.Write(csvColumns)
-				for _, s := range subs {
-					_ = cw.Write([]string{s.Email, s.Status, strings.Join(s.Topics, ";"), strings.Join(s.Sources, ";"), s.Format})
-				}
-				cw.Flush()
-				return cw.Error()
+				// The same export as the admins' /admin/subscribers.csv.
+				return (&service.SubscriberAdmin{Store: st}).ExportSubscribers(cmd.Context(), w)
 			})
 		},
 	}
