@@ -60,10 +60,10 @@ const (
 var editActions = []string{ActionRename, ActionDescribe, ActionVisibility, ActionAddSection, ActionRenameSection,
 	ActionMoveSection, ActionRemoveSection, ActionAdd, ActionMove, ActionNote, ActionRemove}
 
-// URLAdder stores the item at a URL the store does not know yet (fetched
+// ItemAdder stores the item at a URL the store does not know yet (fetched
 // politely, its metadata extracted, saved as a manual item and indexed).
 // by is who asked (the curator's address, for the item's provenance).
-type URLAdder interface {
+type ItemAdder interface {
 	AddURL(ctx context.Context, rawURL, by string) (evidence.Item, error)
 }
 
@@ -96,7 +96,7 @@ type Collections struct {
 	Store CollectionStore
 	// URLs adds an item for a URL the store does not know; nil refuses
 	// unknown URLs (evidence.ErrNotFound).
-	URLs URLAdder
+	URLs ItemAdder
 	// Names gives a source's display name for exports ("The King's
 	// Fund"); nil writes the source ID.
 	Names  func(sourceID string) string
