@@ -32,6 +32,21 @@ var apiRouteList = []apiRoute{
 	{"GET", "/api/v1/sources", func(s *Server) http.HandlerFunc { return s.requireRead(s.apiSources) }},
 	{"GET", "/api/v1/digests", func(s *Server) http.HandlerFunc { return s.requireRead(s.apiDigests) }},
 	{"GET", "/api/v1/me", func(s *Server) http.HandlerFunc { return s.apiMe }},
+	// Collections (collections_api.go).
+	{"GET", "/api/v1/collections", func(s *Server) http.HandlerFunc { return s.requireRead(s.withCollections(s.apiCollections)) }},
+	{"POST", "/api/v1/collections", func(s *Server) http.HandlerFunc {
+		return s.requireRole(evidence.RoleCurator, s.withCollections(s.apiCreateCollection))
+	}},
+	{"GET", "/api/v1/collections/{slug}", func(s *Server) http.HandlerFunc { return s.requireRead(s.withCollections(s.apiCollection)) }},
+	{"POST", "/api/v1/collections/{slug}/edits", func(s *Server) http.HandlerFunc {
+		return s.requireRole(evidence.RoleCurator, s.withCollections(s.apiEditCollection))
+	}},
+	{"DELETE", "/api/v1/collections/{slug}", func(s *Server) http.HandlerFunc {
+		return s.requireRole(evidence.RoleCurator, s.withCollections(s.apiDeleteCollection))
+	}},
+	{"GET", "/api/v1/collections/{slug}/export", func(s *Server) http.HandlerFunc {
+		return s.requireRead(s.withCollections(s.apiExportCollection))
+	}},
 }
 
 // apiRoutes: /api/v1, with JSON errors for unknown paths and methods.

@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"net/url"
@@ -8,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/evidencetracker/evidence"
 	"github.com/evidencetracker/evidence/web"
@@ -159,7 +161,11 @@ func TestAPIErrorsAndMethods(t *testing.T) {
 // TestOpenAPIMatchesRoutes: every route is documented, every documented
 // route answers, and the document is OpenAPI 3.1.
 func TestOpenAPIMatchesRoutes(t *testing.T) {
-	fx := newCatalogFixture(t, web.Options{})
+	colls := newFakeCollections(func() time.Time { return fixedNow })
+	if _, err := colls.Create(context.Background(), curatorP, evidence.Collection{Name: "Demo", Visibility: evidence.VisibilityPublic}); err != nil {
+		t.Fatal(err)
+	}
+	fx := newCatalogFixture(t, web.Options{Collections: colls})
 	code, body, _ := fx.get(t, "/api/v1/openapi.json")
 	var doc struct {
 		OpenAPI string                                `json:"openapi"`
@@ -184,7 +190,7 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 	brief := fx.ids["https://www.centreformentalhealth.org.uk/publications/recovery-public-mental-health-and-wellbeing/"]
 	for _, rt := range routes {
 		method, path, _ := strings.Cut(rt, " ")
-		path = strings.ReplaceAll(path, "{id}", brief)
+		path = strings.ReplaceAll(strings.ReplaceAll(path, "{id}", brief), "{slug}", "demo")
 		req, _ := http.NewRequest(method, fx.srv.URL+path, nil)
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {

@@ -203,6 +203,8 @@ type page struct {
 	// link. Both are filled by render (pageAccount).
 	User   *evidence.User
 	SignIn bool
+	// Collect offers a curator "add to collection" (collections.go).
+	Collect *collectionPicker
 }
 
 type navLink struct {
@@ -221,6 +223,7 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 		p.Nav = append(p.Nav, navLink{URL: "/search", Label: "Search", Current: p.Section == "search"},
 			navLink{URL: "/topics", Label: "Topics", Current: p.Section == "topics"},
 			navLink{URL: "/sources", Label: "Sources", Current: p.Section == "sources"})
+		s.collectionPage(r, name, &p)
 	}
 	if s.opts.Digests != nil {
 		p.Nav = append(p.Nav, navLink{URL: "/digests", Label: "Weekly digests", Current: p.Section == "digests"})
