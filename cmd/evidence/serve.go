@@ -170,8 +170,14 @@ func (a *app) buildWebServer(cfg *config.Config, st *store.Store, ix *index.Inde
 	// Repeated searches (the home page, popular queries, result pages)
 	// are answered from memory; results may lag an ingest by 30 s.
 	cat.Cache = &service.SearchCache{Size: 512, MaxStale: 30 * time.Second}
+	colls := a.collectionsService(cfg, st)
+	if adder, err := a.urlAdder(cfg, st, ix); err == nil {
+		colls.URLs = adder
+	} else {
+		a.logger().Warn("serve: adding items by URL is off", "err", err)
+	}
 	w, err := web.New(web.Options{
-		Subscriptions: subs, Digests: digests, Health: health, Metrics: m, Catalog: cat,
+		Subscriptions: subs, Digests: digests, Health: health, Metrics: m, Catalog: cat, Collections: colls,
 		Accounts: a.accounts(cfg, st), Public: cfg.Web.Public,
 		BaseURL: cfg.Web.BaseURL, SiteName: "Evidence Tracker", Logger: a.logger(),
 	})
