@@ -14,6 +14,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/evidencetracker/evidence"
+	"github.com/evidencetracker/evidence/digest"
 )
 
 // Search limits: a query longer than this is refused (the query language
@@ -309,20 +310,8 @@ var facetTitles = []struct{ name, title string }{
 	{"source", "Publisher"}, {"type", "Type"}, {"topic", "Topic"}, {"year", "Year"},
 }
 
-// typeLabels are the item types as readers name them.
-var typeLabels = map[string]string{
-	evidence.TypeBlog: "Blog", evidence.TypeReport: "Report", evidence.TypeBriefing: "Briefing",
-	evidence.TypeLongRead: "Long read", evidence.TypeNews: "News", evidence.TypePressRelease: "Press release",
-	evidence.TypeArticle: "Article", evidence.TypeData: "Data", evidence.TypePodcast: "Podcast",
-	evidence.TypePublication: "Publication",
-}
-
-func typeLabel(t string) string {
-	if l, ok := typeLabels[t]; ok {
-		return l
-	}
-	return t
-}
+// typeLabel is an item type as readers name it, as the digest names it.
+func typeLabel(t string) string { return digest.TypeLabel(t) }
 
 func (s *Server) facetLabel(facet, value string) string {
 	switch facet {

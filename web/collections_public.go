@@ -99,7 +99,7 @@ func (s *Server) collectionFeed(w http.ResponseWriter, r *http.Request, slug str
 		return
 	}
 	pageURL := s.absolute(r, "/c/"+c.Slug)
-	f := atomItemFeed{
+	f := atomFeed{
 		ID: pageURL, Title: xmlSafe(c.Name + " · " + s.opts.SiteName),
 		Links: []atomLink{
 			{Rel: "self", Type: "application/atom+xml", Href: s.absolute(r, "/c/"+c.Slug+".atom")},
@@ -124,7 +124,7 @@ func (s *Server) collectionFeed(w http.ResponseWriter, r *http.Request, slug str
 			updated = e.Added
 		}
 		title, itemPage := "An item no longer in the catalogue", s.absolute(r, "/items/"+url.PathEscape(e.ItemID))
-		ae := atomItemEntry{
+		ae := atomEntry{
 			ID: pageURL + "#entry-" + anchorID(e.ItemID), Updated: e.Added.UTC().Format(time.RFC3339),
 			Links:   []atomLink{{Rel: "alternate", Type: "text/html", Href: itemPage}},
 			Summary: atomText{Type: "text", Body: xmlSafe(e.Note)},

@@ -110,11 +110,19 @@ type atomText struct {
 }
 
 type atomEntry struct {
-	ID      string     `xml:"id"`
-	Title   string     `xml:"title"`
-	Updated string     `xml:"updated"`
-	Links   []atomLink `xml:"link"`
-	Summary atomText   `xml:"summary"`
+	ID        string       `xml:"id"`
+	Title     string       `xml:"title"`
+	Updated   string       `xml:"updated"`
+	Published string       `xml:"published,omitempty"`
+	Authors   []atomPerson `xml:"author"`
+	Links     []atomLink   `xml:"link"`
+	Category  []atomCat    `xml:"category"`
+	Summary   atomText     `xml:"summary"`
+}
+
+type atomCat struct {
+	Term  string `xml:"term,attr"`
+	Label string `xml:"label,attr,omitempty"`
 }
 
 func (s *Server) absolute(r *http.Request, path string) string {

@@ -75,37 +75,11 @@ func (s *Server) topicFeed(w http.ResponseWriter, r *http.Request, name string) 
 	s.writeItemFeed(w, r, s.opts.SiteName+": "+capitalise(t.Name), topicURL(t.Name)+".atom", topicURL(t.Name), res.Hits)
 }
 
-type atomItemEntry struct {
-	ID        string       `xml:"id"`
-	Title     string       `xml:"title"`
-	Updated   string       `xml:"updated"`
-	Published string       `xml:"published,omitempty"`
-	Authors   []atomPerson `xml:"author"`
-	Links     []atomLink   `xml:"link"`
-	Category  []atomCat    `xml:"category"`
-	Summary   atomText     `xml:"summary"`
-}
-
-type atomCat struct {
-	Term  string `xml:"term,attr"`
-	Label string `xml:"label,attr,omitempty"`
-}
-
-type atomItemFeed struct {
-	XMLName xml.Name        `xml:"http://www.w3.org/2005/Atom feed"`
-	ID      string          `xml:"id"`
-	Title   string          `xml:"title"`
-	Updated string          `xml:"updated"`
-	Links   []atomLink      `xml:"link"`
-	Author  atomPerson      `xml:"author"`
-	Entries []atomItemEntry `xml:"entry"`
-}
-
 // writeItemFeed writes items as Atom 1.0: each entry links to the item's
 // page here and to the publisher's; every text is plain (escaped by
 // encoding/xml), so nothing from a feed can run in a reader.
 func (s *Server) writeItemFeed(w http.ResponseWriter, r *http.Request, title, self, alternate string, hits []evidence.SearchHit) {
-	f := atomItemFeed{
+	f := atomFeed{
 		ID: s.absolute(r, alternate), Title: xmlSafe(title),
 		Links: []atomLink{
 			{Rel: "self", Type: "application/atom+xml", Href: s.absolute(r, self)},
@@ -127,7 +101,7 @@ func (s *Server) writeItemFeed(w http.ResponseWriter, r *http.Request, title, se
 			updated = when
 		}
 		page := s.absolute(r, "/items/"+url.PathEscape(it.ID))
-		e := atomItemEntry{
+		e := atomEntry{
 			ID: page, Title: xmlSafe(it.Title), Updated: when.UTC().Format(time.RFC3339),
 			Links:   []atomLink{{Rel: "alternate", Type: "text/html", Href: page}},
 			Summary: atomText{Type: "text", Body: xmlSafe(it.Summary)},
